@@ -304,7 +304,14 @@ export class LaunchedKernel {
         this.stderrTail += `\ncannot start ${this.argv[0]}: ${e.message}`;
         finish({ code: null, signal: null });
       });
-      child.once("exit", (code, signal) => finish({ code, signal }));
+      child.once("exit", (code, signal) => {
+        // Let the last stderr arrive ("close"), unless a grandchild keeps the pipe open.
+        const timer = setTimeout(() => finish({ code, signal }), 200);
+        child.once("close", () => {
+          clearTimeout(timer);
+          finish({ code, signal });
+        });
+      });
     });
   }
 }
