@@ -1,1 +1,6 @@
-export {};
+// nbforge's public API. Primitives work in a plain Node script; in the kernel,
+// anything with a Symbol.for("Jupyter.display") method renders richly.
+export { display, clearOutput, mimeBundleOf, DISPLAY_PROTOCOL, DisplayHandle } from "./display/display.js";
+export type { MimeBundle, Displayable, DisplayOptions } from "./display/display.js";
+export { Comm, CommManager } from "./jupyter/comm.js";
+export type { CommData, CommTarget } from "./jupyter/comm.js";

@@ -1,24 +1,37 @@
-// `nbforge run NOTEBOOK [-o OUT] [--kernel-name NAME]`: runs the notebook, prints
-// progress on stderr, and returns the process exit code.
+// `nbforge run NOTEBOOK [-o OUT]`: executes a notebook headlessly and saves it.
+import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { KERNEL_NAME } from "../jupyter/kernelspec.js";
 import { runNotebook } from "./run.js";
 
-export interface RunCommandOptions {
-  output?: string;
-  kernelName?: string;
-  cellTimeoutMs?: number;
+/** This checkout's own kernel, so that `nbforge run` needs no installed kernelspec. */
+function ownKernelArgv(): string[] {
+  const cli = fileURLToPath(new URL("../cli.js", import.meta.url));
+  return [process.execPath, cli, "kernel", "--connection-file", "{connection_file}"];
 }
 
-/** 0 when every cell ran (or raised as tagged), 1 when a cell failed; the notebook is written either way. */
-export async function runNotebookCommand(notebookPath: string, options: RunCommandOptions = {}): Promise<number> {
-  const summary = await runNotebook(notebookPath, {
+function notebookKernelName(path: string): string | undefined {
+  try {
+    const nb = JSON.parse(readFileSync(path, "utf8")) as { metadata?: { kernelspec?: { name?: string } } };
+    return nb.metadata?.kernelspec?.name;
+  } catch {
+    return undefined; // runNotebook reports unreadable notebooks with a precise message
+  }
+}
+
+export async function runNotebookCommand(path: string, options: { output?: string; kernelName?: string }): Promise<number> {
+  const kernelName = options.kernelName ?? notebookKernelName(path);
+  const summary = await runNotebook(path, {
     outputPath: options.output,
     kernelName: options.kernelName,
-    cellTimeoutMs: options.cellTimeoutMs,
+    argv: kernelName === KERNEL_NAME ? ownKernelArgv() : undefined,
     onProgress: (line) => process.stderr.write(`${line}\n`),
   });
-  if (!summary.ok) {
-    process.stderr.write(`nbforge run: ${summary.failure}\n`);
-    return 1;
+  const seconds = (summary.durationMs / 1000).toFixed(1);
+  if (summary.ok) {
+    console.log(`${path}: ${summary.cells.length} cells ran in ${seconds} s; wrote ${summary.outputPath}`);
+    return 0;
   }
-  return 0;
+  console.error(`${path}: ${summary.failure ?? "failed"}; wrote ${summary.outputPath}`);
+  return 1;
 }

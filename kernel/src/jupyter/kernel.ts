@@ -1,0 +1,354 @@
+// The kernel's executing thread: starts the transport thread, runs requests one
+// at a time through the interpreter, and turns what happens into Jupyter
+// messages. ZeroMQ lives in the transport thread; TypeScript in the interpreter.
+import { Worker } from "node:worker_threads";
+import { readFileSync, writeSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
+import type { BridgedRequest, ToExecutor, ToTransport, TransportConfig } from "./bridge.js";
+import { CommManager, type CommData } from "./comm.js";
+import { HistoryStore, type HistoryQuery } from "./history.js";
+import { OutputCapture, type StreamName } from "./output-capture.js";
+import { PROTOCOL_VERSION, type ConnectionInfo, type JsonObject, type MessageHeader } from "./wire.js";
+import { clearOutput, display, mimeBundleOf, setDisplaySink, textOf, type MimeBundle } from "../display/display.js";
+import { INTERRUPT_SLOTS, type Interpreter } from "../repl/interpreter.js";
+
+const require = createRequire(import.meta.url);
+const VERSION = (require("../../package.json") as { version: string }).version;
+const TYPESCRIPT_VERSION = (require("typescript/package.json") as { version: string }).version;
+
+export function kernelInfo(): JsonObject {
+  return {
+    status: "ok",
+    protocol_version: PROTOCOL_VERSION,
+    implementation: "nbforge",
+    implementation_version: VERSION,
+    language_info: {
+      name: "typescript",
+      version: TYPESCRIPT_VERSION,
+      mimetype: "text/typescript",
+      file_extension: ".ts",
+      pygments_lexer: "typescript",
+      codemirror_mode: { name: "javascript", typescript: true },
+      nbconvert_exporter: "script",
+    },
+    banner: `nbforge ${VERSION}: typed TypeScript cells (TypeScript ${TYPESCRIPT_VERSION}, Node ${process.versions.node})`,
+    help_links: [
+      { text: "TypeScript handbook", url: "https://www.typescriptlang.org/docs/handbook/intro.html" },
+      { text: "Node.js API", url: "https://nodejs.org/api/" },
+    ],
+    debugger: false,
+  };
+}
+
+function log(text: string): void {
+  writeSync(2, `[nbforge] ${text}\n`);
+}
+
+/** process.exit kept for the kernel itself; cells get a version that refuses. */
+const exitProcess = process.exit.bind(process);
+
+export class Kernel {
+  private readonly worker: Worker;
+  private readonly interruptFlags = new Int32Array(new SharedArrayBuffer(12));
+  private readonly queue: { request: BridgedRequest; aborted: boolean }[] = [];
+  private processing = false;
+  private executionCount = 0;
+  private interpreter?: Interpreter;
+  private readonly history = new HistoryStore();
+  private readonly output = new OutputCapture((name, text) => this.stream(name, text));
+  readonly comms = new CommManager((type, content, metadata) => this.publish(this.outputParent, type, content, metadata));
+  /** Outputs go to the request that runs now, or after it ends, to the last execute (timers, promises). */
+  private outputParent: Partial<MessageHeader> = {};
+  private silent = false;
+  private allowStdin = false;
+  private stopOnErrorPending = false;
+  private flushToken = 0;
+  private readonly inputWaiters = new Map<string, { resolve: (v: string) => void; reject: (e: Error) => void }>();
+
+  constructor(connection: ConnectionInfo, private readonly cwd: string) {
+    const config: TransportConfig = {
+      connection,
+      kernelInfo: kernelInfo(),
+      interruptFlags: this.interruptFlags,
+      session: randomUUID(),
+    };
+    this.worker = new Worker(new URL("./transport.js", import.meta.url), { workerData: config });
+    this.worker.on("message", (m: ToExecutor) => this.fromTransport(m));
+    this.worker.on("error", (e) => {
+      log(`transport thread failed: ${e.stack ?? String(e)}`);
+      exitProcess(1);
+    });
+    this.worker.on("exit", (code) => exitProcess(code));
+  }
+
+  /** Loads the interpreter (and TypeScript) after the sockets are up, so kernel_info answers at once. */
+  async start(): Promise<void> {
+    const { Interpreter } = await import("../repl/interpreter.js");
+    this.interpreter = new Interpreter({ cwd: this.cwd, interruptFlags: this.interruptFlags });
+    this.installGlobals();
+    this.output.install();
+    // Let the transport tell a blocked event loop from a busy one.
+    setInterval(() => Atomics.add(this.interruptFlags, INTERRUPT_SLOTS.TICK, 1), 20).unref();
+    process.on("SIGINT", () => this.interpreter?.interrupt());
+    process.on("uncaughtException", (e) => this.reportBackgroundError(e));
+    process.on("unhandledRejection", (e) => this.reportBackgroundError(e));
+    setImmediate(() => {
+      this.interpreter?.warmUp();
+      void this.drain();
+    });
+  }
+
+  private installGlobals(): void {
+    setDisplaySink({
+      display: (bundle, metadata, displayId, update) => this.display(bundle, metadata, displayId, update),
+      clearOutput: (wait) => this.publish(this.outputParent, "clear_output", { wait }),
+    });
+    const interpreter = this.interpreter!;
+    const settings = {
+      get typeCheck() {
+        return interpreter.typeCheck;
+      },
+      set typeCheck(on: boolean) {
+        interpreter.typeCheck = on;
+      },
+      comm: this.comms,
+    };
+    if (process.env.NBFORGE_TYPECHECK === "0") interpreter.typeCheck = false;
+    Object.assign(globalThis, { display, clearOutput, input: this.input, kernel: settings });
+    process.exit = ((code?: number) => {
+      throw new Error(
+        `process.exit(${code ?? ""}) would end the kernel and lose every variable; restart the kernel from the front end instead`,
+      );
+    }) as typeof process.exit;
+  }
+
+  /** `await input("name")`: asks the front end for a line over stdin. */
+  private readonly input = (prompt = "", options: { password?: boolean } = {}): Promise<string> => {
+    const parent = this.outputParent;
+    if (!this.allowStdin || !parent.msg_id) {
+      return Promise.reject(new Error("input(): this front end does not accept input (allow_stdin is false)"));
+    }
+    this.output.flush();
+    const requestId = randomUUID();
+    this.post({ kind: "input_request", requestId, parent: parent as MessageHeader, prompt, password: options.password === true });
+    return new Promise((resolve, reject) => this.inputWaiters.set(requestId, { resolve, reject }));
+  };
+
+  private fromTransport(message: ToExecutor): void {
+    switch (message.kind) {
+      case "ready":
+        return;
+      case "request":
+        this.queue.push({ request: message.request, aborted: this.stopOnErrorPending });
+        void this.drain();
+        return;
+      case "interrupt":
+        this.interpreter?.interrupt();
+        for (const waiter of this.inputWaiters.values()) waiter.reject(new Error("input(): interrupted"));
+        this.inputWaiters.clear();
+        return;
+      case "input_reply": {
+        this.inputWaiters.get(message.requestId)?.resolve(message.value);
+        this.inputWaiters.delete(message.requestId);
+        return;
+      }
+      case "flushed":
+        // Every execute that arrived before the error's reply has now been queued (and aborted).
+        if (message.token === this.flushToken) this.stopOnErrorPending = false;
+        return;
+      case "shutdown":
+        this.output.flush();
+        setTimeout(() => exitProcess(0), 20);
+        return;
+    }
+  }
+
+  private post(message: ToTransport): void {
+    this.worker.postMessage(message);
+  }
+
+  private publish(parent: Partial<MessageHeader>, msgType: string, content: JsonObject, metadata: JsonObject = {}): void {
+    this.post({ kind: "publish", parent, msgType, content, metadata });
+  }
+
+  private reply(request: BridgedRequest, msgType: string, content: JsonObject): void {
+    this.post({ kind: "reply", channel: request.channel, parent: request.header, msgType, content });
+  }
+
+  private stream(name: StreamName, text: string): void {
+    if (this.silent) return;
+    this.publish(this.outputParent, "stream", { name, text });
+  }
+
+  private display(bundle: MimeBundle, metadata: JsonObject, displayId: string | undefined, update: boolean): void {
+    if (this.silent) return;
+    this.output.flush();
+    const content: JsonObject = { data: bundle, metadata, transient: displayId ? { display_id: displayId } : {} };
+    this.publish(this.outputParent, update ? "update_display_data" : "display_data", content);
+  }
+
+  private reportBackgroundError(error: unknown): void {
+    // An error from a timer or a forgotten promise after its cell ended: report it, keep the kernel.
+    const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : textOf(error);
+    this.output.write("stderr", `Uncaught error after the cell finished:\n${text}\n`);
+  }
+
+  private async drain(): Promise<void> {
+    if (this.processing || !this.interpreter) return;
+    this.processing = true;
+    try {
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+        await this.handle(next.request, next.aborted);
+      }
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  private async handle(request: BridgedRequest, aborted: boolean): Promise<void> {
+    const type = request.header.msg_type;
+    this.publish(request.header, "status", { execution_state: "busy" });
+    try {
+      if (type === "execute_request") {
+        if (aborted || this.stopOnErrorPending) this.reply(request, "execute_reply", { status: "aborted", execution_count: this.executionCount });
+        else await this.execute(request);
+      } else {
+        const content = this.answer(request);
+        if (content) this.reply(request, type.replace(/_request$/, "_reply"), content);
+      }
+    } catch (e) {
+      log(`${type} failed: ${(e as Error).stack ?? String(e)}`);
+      const reply = { status: "error", ename: (e as Error).name ?? "Error", evalue: (e as Error).message ?? String(e), traceback: [] };
+      this.reply(request, type.replace(/_request$/, "_reply"), reply);
+    } finally {
+      this.output.flush();
+      this.publish(request.header, "status", { execution_state: "idle" });
+    }
+  }
+
+  private async execute(request: BridgedRequest): Promise<void> {
+    const c = request.content;
+    const code = typeof c.code === "string" ? c.code : "";
+    const silent = c.silent === true;
+    const storeHistory = silent ? false : c.store_history !== false;
+    const stopOnError = c.stop_on_error !== false;
+    if (storeHistory) this.executionCount++;
+    const count = this.executionCount;
+    if (!silent) this.publish(request.header, "execute_input", { code, execution_count: count });
+
+    this.outputParent = request.header;
+    this.silent = silent;
+    this.allowStdin = c.allow_stdin === true;
+    const fileName = storeHistory ? `Cell[${count}]` : `Cell[-]`;
+    const outcome = await this.interpreter!.execute(code, fileName);
+    this.output.flush();
+    this.silent = false;
+
+    if (outcome.status === "ok") {
+      let resultText: string | undefined;
+      if (outcome.hasValue && !silent) {
+        const data = mimeBundleOf(outcome.value);
+        resultText = String(data["text/plain"]);
+        this.publish(request.header, "execute_result", { execution_count: count, data, metadata: {} });
+      }
+      if (storeHistory) this.history.add(count, code, resultText);
+      const userExpressions = this.evaluateUserExpressions(c.user_expressions);
+      this.reply(request, "execute_reply", { status: "ok", execution_count: count, user_expressions: userExpressions, payload: [] });
+      return;
+    }
+    if (storeHistory) this.history.add(count, code);
+    const error = { ename: outcome.ename, evalue: outcome.evalue, traceback: outcome.traceback };
+    if (!silent) this.publish(request.header, "error", error);
+    this.reply(request, "execute_reply", { status: "error", execution_count: count, ...error, user_expressions: {}, payload: [] });
+    if (stopOnError) this.abortQueuedExecutes();
+  }
+
+  /** After an error, executes already sent by the front end are answered "aborted". */
+  private abortQueuedExecutes(): void {
+    for (const item of this.queue) item.aborted = true;
+    this.stopOnErrorPending = true;
+    this.post({ kind: "flush", token: ++this.flushToken });
+  }
+
+  private evaluateUserExpressions(expressions: unknown): JsonObject {
+    const out: JsonObject = {};
+    if (expressions === null || typeof expressions !== "object") return out;
+    for (const [name, expression] of Object.entries(expressions as Record<string, unknown>)) {
+      try {
+        out[name] = { status: "ok", data: mimeBundleOf(this.interpreter!.evaluate(String(expression))), metadata: {} };
+      } catch (e) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        out[name] = { status: "error", ename: err.name, evalue: err.message, traceback: [] };
+      }
+    }
+    return out;
+  }
+
+  /** Requests other than execute: answered from the interpreter, comms and history. */
+  private answer(request: BridgedRequest): JsonObject | undefined {
+    const c = request.content;
+    const interpreter = this.interpreter!;
+    switch (request.header.msg_type) {
+      case "complete_request": {
+        const code = String(c.code ?? "");
+        const cursor = typeof c.cursor_pos === "number" ? c.cursor_pos : code.length;
+        const result = interpreter.complete(code, cursor);
+        return {
+          status: "ok",
+          matches: result.matches.map((m) => m.name),
+          cursor_start: result.start,
+          cursor_end: result.end,
+          metadata: {
+            _jupyter_types_experimental: result.matches.map((m) => ({ start: result.start, end: result.end, text: m.name, type: m.kind })),
+          },
+        };
+      }
+      case "inspect_request": {
+        const code = String(c.code ?? "");
+        const cursor = typeof c.cursor_pos === "number" ? c.cursor_pos : code.length;
+        const info = interpreter.inspect(code, cursor);
+        if (!info) return { status: "ok", found: false, data: {}, metadata: {} };
+        const doc = [info.documentation, ...info.tags].filter((s) => s !== "").join("\n\n");
+        return {
+          status: "ok",
+          found: true,
+          data: {
+            "text/plain": doc ? `${info.signature}\n\n${doc}` : info.signature,
+            "text/markdown": `\`\`\`typescript\n${info.signature}\n\`\`\`\n\n${doc}`,
+          },
+          metadata: {},
+        };
+      }
+      case "is_complete_request":
+        return { ...interpreter.isComplete(String(c.code ?? "")) };
+      case "history_request":
+        return { status: "ok", history: this.history.query(c as HistoryQuery) };
+      case "comm_info_request":
+        return { status: "ok", comms: this.comms.list(typeof c.target_name === "string" ? c.target_name : undefined) };
+      case "comm_open":
+        this.comms.opened(String(c.comm_id), String(c.target_name), (c.data ?? {}) as CommData);
+        return undefined;
+      case "comm_msg":
+        this.comms.message(String(c.comm_id), (c.data ?? {}) as CommData);
+        return undefined;
+      case "comm_close":
+        this.comms.closed(String(c.comm_id), (c.data ?? {}) as CommData);
+        return undefined;
+      default:
+        log(`unsupported request ${request.header.msg_type} on ${request.channel}`);
+        return { status: "error", ename: "NotImplemented", evalue: `${request.header.msg_type} is not supported`, traceback: [] };
+    }
+  }
+}
+
+export async function runKernel(connectionFile: string): Promise<void> {
+  let connection: ConnectionInfo;
+  try {
+    connection = JSON.parse(readFileSync(connectionFile, "utf8")) as ConnectionInfo;
+  } catch (e) {
+    throw new Error(`connection file ${connectionFile}: ${(e as Error).message}; pass the file Jupyter wrote with --connection-file`);
+  }
+  const kernel = new Kernel(connection, process.cwd());
+  await kernel.start();
+}
