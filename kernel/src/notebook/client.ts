@@ -130,8 +130,11 @@ function isStatus(msg: Message, state: string): boolean {
   return msg.header.msg_type === "status" && msg.content.execution_state === state;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits for `promise` at most `ms`; resolves with its value, or `timedOut` when time ran out first. */
+export function within<T, U>(promise: Promise<T>, ms: number, timedOut: U): Promise<T | U> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<U>((resolve) => (timer = setTimeout(() => resolve(timedOut), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 export class KernelClient {
@@ -235,7 +238,7 @@ export class KernelClient {
           if (!(e instanceof KernelTimeoutError)) throw e;
           continue;
         }
-        await Promise.race([iopubSeen, sleep(Math.min(wait, Math.max(0, deadline - Date.now())))]);
+        await within(iopubSeen, Math.min(wait, Math.max(0, deadline - Date.now())), undefined);
         if (iopubReady) return reply as Message<KernelInfoReplyContent>;
       }
     } finally {
@@ -386,7 +389,7 @@ export class KernelClient {
     this.exitExpected = true;
     const reply = await this.request("control", "shutdown_request", { restart: options.restart ?? false }, { timeoutMs });
     if (this.kernel) {
-      const exited = await Promise.race([this.kernel.exited.then(() => true), sleep(timeoutMs).then(() => false)]);
+      const exited = await within(this.kernel.exited.then(() => true), timeoutMs, false);
       if (!exited) await this.kernel.kill();
     }
     return reply as Message<ShutdownReplyContent>;

@@ -2,7 +2,7 @@
 // and saving it with its outputs (what `nbforge run` does).
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { KernelClient, KernelTimeoutError, type MessageHeader } from "./client.js";
+import { KernelClient, KernelTimeoutError, within, type MessageHeader } from "./client.js";
 import {
   DisplayIds,
   OutputArea,
@@ -184,7 +184,7 @@ async function runCell(
     // Interrupt, then give the kernel a moment to report the interruption into the outputs.
     timedOut = true;
     await client.interrupt(INTERRUPT_GRACE_MS).catch(() => undefined);
-    await Promise.race([execution.catch(() => undefined), new Promise((r) => setTimeout(r, INTERRUPT_GRACE_MS))]);
+    await within(execution.catch(() => undefined), INTERRUPT_GRACE_MS, undefined);
   } finally {
     clearTimeout(timer);
   }
