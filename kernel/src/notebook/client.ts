@@ -84,6 +84,8 @@ export interface ConnectOptions {
   /** A name for error messages (default: the connection's kernel_name). */
   name?: string;
   interruptMode?: InterruptMode;
+  /** A kernel started with LaunchedKernel.start that the client then owns (signals, kills, cleans up). */
+  kernel?: LaunchedKernel;
 }
 
 export interface RequestOptions {
@@ -193,7 +195,7 @@ export class KernelClient {
 
   /** Connects to a running kernel; call waitForReady() before relying on iopub. */
   static connect(info: ConnectionInfo, options: ConnectOptions = {}): KernelClient {
-    return new KernelClient(info, undefined, options);
+    return new KernelClient(info, options.kernel, options);
   }
 
   /** Starts a kernel (by kernelspec name or argv), connects, and waits until it is ready. */
