@@ -71,20 +71,24 @@ describe("nbforge kernel: introspection requests", () => {
   });
 
   test("history_request: tail, range and search", async () => {
-    await client.execute("const historyFirst = 1;");
-    await client.execute("const historySecond = 2;");
+    // History may persist across kernel sessions, so this run's lines carry a unique tag.
+    const tag = `run${Date.now().toString(36)}`;
+    const first = `const ${tag}First = 1;`;
+    const second = `const ${tag}Second = 2;`;
+    await client.execute(first);
+    await client.execute(second);
 
     const tail = await client.history({ output: false, raw: true, hist_access_type: "tail", n: 2 });
     expect(tail.header.msg_type).toBe("history_reply");
-    expect(tail.content.history.map((e) => e[2])).toEqual(["const historyFirst = 1;", "const historySecond = 2;"]);
+    expect(tail.content.history.map((e) => e[2])).toEqual([first, second]);
     const [session, line] = tail.content.history[1];
     expect(typeof session).toBe("number");
 
     const range = await client.history({ output: false, raw: true, hist_access_type: "range", session: 0, start: line, stop: line + 1 });
-    expect(range.content.history.map((e) => e[2])).toEqual(["const historySecond = 2;"]);
+    expect(range.content.history.map((e) => e[2])).toEqual([second]);
 
-    const search = await client.history({ output: false, raw: true, hist_access_type: "search", pattern: "const historyF*", n: 10 });
-    expect(search.content.history.map((e) => e[2])).toEqual(["const historyFirst = 1;"]);
+    const search = await client.history({ output: false, raw: true, hist_access_type: "search", pattern: `const ${tag}F*`, n: 10 });
+    expect(search.content.history.map((e) => e[2])).toEqual([first]);
 
     await client.execute("40 + 2");
     const withOutput = await client.history({ output: true, raw: true, hist_access_type: "tail", n: 1 });
