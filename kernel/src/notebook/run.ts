@@ -2,7 +2,7 @@
 // and saving it with its outputs (what `nbforge run` does).
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { KernelClient, KernelTimeoutError, within, type MessageHeader } from "./client.js";
+import { KernelClient, KernelTimeoutError, within, type InterruptMode, type MessageHeader } from "./client.js";
 import {
   DisplayIds,
   OutputArea,
@@ -21,6 +21,8 @@ export interface RunOptions {
   kernelName?: string;
   /** Launches this command line instead of a kernelspec (`{connection_file}` is substituted). */
   argv?: string[];
+  /** How to interrupt a timed-out cell; defaults to the kernelspec's mode ("signal" with argv). */
+  interruptMode?: InterruptMode;
   /** How long one cell may run before it is interrupted and the run fails (default: no limit). */
   cellTimeoutMs?: number;
   startupTimeoutMs?: number;
@@ -94,6 +96,7 @@ export async function runNotebook(inputPath: string, options: RunOptions = {}): 
   const client = await KernelClient.launch({
     kernelName: options.argv ? options.kernelName : kernelName,
     argv: options.argv,
+    interruptMode: options.interruptMode,
     cwd: options.cwd ?? dirname(resolve(inputPath)),
     startupTimeoutMs: options.startupTimeoutMs,
   });
