@@ -219,14 +219,16 @@ export class KernelClient {
   async waitForReady(timeoutMs = DEFAULT_STARTUP_TIMEOUT_MS): Promise<Message<KernelInfoReplyContent>> {
     const deadline = Date.now() + timeoutMs;
     const sent = new Set<string>();
-    let seeIopub!: () => void;
-    const iopubSeen = new Promise<void>((resolve) => (seeIopub = resolve));
-    const stopListening = this.onIopub((msg) => {
-      if (sent.has(parentId(msg) ?? "")) seeIopub();
+    let iopubReady = false;
+    let stopListening = () => {};
+    const iopubSeen = new Promise<void>((resolve) => {
+      stopListening = this.onIopub((msg) => {
+        if (!sent.has(parentId(msg) ?? "")) return;
+        iopubReady = true;
+        resolve();
+      });
     });
     let reply: Message | undefined;
-    let iopubReady = false;
-    void iopubSeen.then(() => (iopubReady = true));
     try {
       for (let attempt = 0; ; attempt++) {
         const left = deadline - Date.now();

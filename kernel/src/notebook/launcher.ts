@@ -101,8 +101,10 @@ export function listKernelSpecs(dirs: string[] = kernelspecDirs()): KernelSpec[]
 export function findKernelSpec(name: string, dirs: string[] = kernelspecDirs()): KernelSpec {
   const wanted = name.toLowerCase();
   for (const dir of dirs) {
-    const resourceDir = join(dir, wanted);
-    if (existsSync(join(resourceDir, "kernel.json"))) return readKernelSpec(resourceDir, wanted);
+    for (const entry of new Set([name, wanted])) {
+      const resourceDir = join(dir, entry);
+      if (existsSync(join(resourceDir, "kernel.json"))) return readKernelSpec(resourceDir, wanted);
+    }
   }
   const installed = listKernelSpecs(dirs).map((s) => s.name);
   throw new KernelSpecError(
@@ -161,7 +163,7 @@ export async function writeConnectionFile(info: ConnectionInfo): Promise<string>
 }
 
 export interface LaunchOptions {
-  /** A kernelspec name to look up (default "python3" when argv is not given either). */
+  /** The kernelspec to look up; required unless argv is given (then it only names the kernel). */
   kernelName?: string;
   /** An explicit command line instead of a kernelspec; `{connection_file}` is substituted. */
   argv?: string[];
@@ -203,7 +205,10 @@ export class LaunchedKernel {
   }
 
   static async start(options: LaunchOptions = {}): Promise<LaunchedKernel> {
-    const spec = options.argv ? undefined : findKernelSpec(options.kernelName ?? "python3");
+    if (!options.argv && !options.kernelName) {
+      throw new KernelSpecError(`launch: pass a kernelspec name (e.g. "python3") or an argv with {connection_file}`);
+    }
+    const spec = options.argv ? undefined : findKernelSpec(options.kernelName!);
     const template = options.argv ?? spec!.argv;
     if (template.length === 0) throw new KernelSpecError("argv: expected a command, found an empty array");
     const name = spec?.name ?? options.kernelName ?? template.join(" ");
