@@ -7,6 +7,8 @@
 // For each kernel: median and p90 round trip of a trivial typed cell
 // (execute_request to idle), the cold start (spawn to first kernel_info_reply)
 // and the first cell (spawn to its execute_reply), each with its ratio to nbforge.
+// Each cell's text carries its number ({n}), so no kernel can answer from a
+// cache of compiled cells, and each must show that number back.
 import { execFile, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -58,7 +60,7 @@ async function installTslab(folder) {
 /** The kernels to compare; nbforge first, as the reference for the ratios. */
 async function kernelSubjects(python, scratch) {
   const nbforgeCli = join(repoRoot, "kernel", "dist", "cli.js");
-  const typedCell = "const x: number = 1 + 1; x";
+  const typedCell = "const x: number = {n}; x";
   return [
     {
       name: "nbforge",
@@ -70,7 +72,7 @@ async function kernelSubjects(python, scratch) {
     },
     {
       name: "ipykernel",
-      code: "x: int = 1 + 1; x",
+      code: "x: int = {n}; x",
       prepare: async () => ({ argv: [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"] }),
     },
     {
@@ -86,6 +88,7 @@ async function measure(python, argv, code) {
     measureScript,
     "--argv", JSON.stringify(argv),
     "--code", code,
+    "--expect", "{n}",
     "--cells", options.cells,
     "--warmup", options.warmup,
     "--cold-starts", options["cold-starts"],
@@ -146,7 +149,7 @@ async function main() {
     `${formatSeconds(row[key])}${reference && row !== reference ? ` (${formatRatio(row[key], reference[key])})` : ""}`;
   console.log(
     `\nKernel latency: ${options.cells} timed cells after ${options.warmup} warm-ups; ` +
-      `starts are the median of ${options["cold-starts"]}; client: jupyter_client (${python})\n`,
+      `starts are the median of ${options["cold-starts"]}; {n} is the cell's number; client: jupyter_client (${python})\n`,
   );
   console.log(
     renderTable(

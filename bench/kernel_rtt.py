@@ -2,7 +2,10 @@
 neutral client, and prints the numbers as one JSON object on stdout.
 
   kernel_rtt.py --argv '["node", "cli.js", "kernel", "--connection-file", "{connection_file}"]' \
-                --code 'const x: number = 1 + 1; x' [--cells 50] [--warmup 5] [--cold-starts 3]
+                --code 'const x: number = {n}; x' [--expect '{n}'] [--cells 50] [--warmup 5] [--cold-starts 3]
+
+{n} in --code and --expect is replaced by the cell's number, so every cell's
+text differs and no kernel can answer from a cache of compiled cells.
 
 cold_start_s:  process spawn to the first kernel_info_reply
 first_cell_s:  process spawn to the execute_reply of the first cell
@@ -77,10 +80,11 @@ class KernelUnderTest:
         return time.perf_counter(), reply
 
     def execute_until_idle(self, code):
-        """Sends one cell; returns (seconds to idle, execute_reply)."""
+        """Sends one cell; returns (seconds to idle, execute_reply, the value it showed or None)."""
         sent = time.perf_counter()
         msg_id = self.client.execute(code)
         deadline = sent + REPLY_TIMEOUT_S
+        result = None
         while True:
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
@@ -89,13 +93,16 @@ class KernelUnderTest:
                 message = self.client.get_iopub_msg(timeout=remaining)
             except Empty:
                 continue
-            if (
-                message["parent_header"].get("msg_id") == msg_id
-                and message["msg_type"] == "status"
-                and message["content"]["execution_state"] == "idle"
-            ):
+            if message["parent_header"].get("msg_id") != msg_id:
+                continue
+            if message["msg_type"] == "execute_result":
+                result = message["content"]["data"].get("text/plain")
+            elif message["msg_type"] == "stream" and message["content"]["name"] == "stdout" and result is None:
+                # tslab shows a cell's last value on stdout rather than as an execute_result.
+                result = message["content"]["text"].strip()
+            elif message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
                 elapsed = time.perf_counter() - sent
-                return elapsed, self.shell_reply_to(msg_id)
+                return elapsed, self.shell_reply_to(msg_id), result
 
     def shell_reply_to(self, msg_id):
         while True:
@@ -122,6 +129,10 @@ class KernelUnderTest:
             self.client.context.destroy(linger=0)
 
 
+def numbered(template, number):
+    return template.replace("{n}", str(number))
+
+
 def require_ok(reply, code):
     content = reply["content"]
     if content.get("status") != "ok":
@@ -134,22 +145,27 @@ def measure_cold_start(argv, code, workdir, log_file):
     try:
         spawned = kernel.spawn()
         info_at = kernel.wait_for_kernel_info()
-        first_cell_at, reply = kernel.execute_until_reply(code)
-        require_ok(reply, code)
+        first_cell = numbered(code, 0)
+        first_cell_at, reply = kernel.execute_until_reply(first_cell)
+        require_ok(reply, first_cell)
         return info_at - spawned, first_cell_at - spawned
     finally:
         kernel.close()
 
 
-def measure_round_trips(argv, code, cells, warmup, workdir, log_file):
+def measure_round_trips(argv, code, expected, cells, warmup, workdir, log_file):
     kernel = KernelUnderTest(argv, workdir, log_file)
     try:
         kernel.spawn()
         kernel.wait_for_kernel_info()
         round_trips = []
         for index in range(warmup + cells):
-            elapsed, reply = kernel.execute_until_idle(code)
-            require_ok(reply, code)
+            cell = numbered(code, index + 1)
+            elapsed, reply, result = kernel.execute_until_idle(cell)
+            require_ok(reply, cell)
+            # A kernel that skipped the work would look fast; check it computed the answer.
+            if expected is not None and result != numbered(expected, index + 1):
+                raise BenchError(f"the cell {cell!r} gave {result!r}, expected {numbered(expected, index + 1)!r}")
             if index >= warmup:
                 round_trips.append(elapsed)
         return round_trips
@@ -160,7 +176,8 @@ def measure_round_trips(argv, code, cells, warmup, workdir, log_file):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--argv", required=True, help="kernel command as a JSON array, with {connection_file}")
-    parser.add_argument("--code", required=True, help="the trivial cell to time")
+    parser.add_argument("--code", required=True, help="the trivial cell to time; {n} becomes its number")
+    parser.add_argument("--expect", help="the value each timed cell must show; {n} becomes its number")
     parser.add_argument("--cells", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--cold-starts", type=int, default=3)
@@ -172,7 +189,7 @@ def main():
         with open(log_path, "wb") as log_file:
             try:
                 starts = [measure_cold_start(argv, args.code, workdir, log_file) for _ in range(args.cold_starts)]
-                round_trips = measure_round_trips(argv, args.code, args.cells, args.warmup, workdir, log_file)
+                round_trips = measure_round_trips(argv, args.code, args.expect, args.cells, args.warmup, workdir, log_file)
             except (BenchError, Empty) as error:
                 log_file.flush()
                 with open(log_path, "rb") as log:
