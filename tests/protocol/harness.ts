@@ -19,7 +19,8 @@ const suiteTimeoutMs = 240_000;
 /** One check (a test method) as run_suite.py reports it. */
 interface CheckRecord {
   name: string;
-  outcome: "ok" | "skip" | "fail" | "error";
+  /** "running" means it had started when the suite was stopped for taking too long. */
+  outcome: "running" | "ok" | "skip" | "fail" | "error";
   details: string[];
   subtests: { description: string; outcome: "ok" | "skip" | "fail" | "error"; details: string }[];
 }
@@ -28,6 +29,8 @@ interface SuiteReport {
   records: Map<string, CheckRecord>;
   /** What python printed: unittest's verbose text and the kernel's stderr. */
   log: string;
+  /** Why the suite stopped early, if it did. */
+  stoppedEarly?: string;
 }
 
 const missingPythonHelp =
@@ -65,7 +68,11 @@ async function runSuite(python: string, suiteFile: string, env: NodeJS.ProcessEn
   let log = "";
   child.stdout.on("data", (chunk: Buffer) => (log += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (log += chunk.toString()));
-  const timer = setTimeout(() => child.kill("SIGKILL"), suiteTimeoutMs);
+  let stoppedEarly: string | undefined;
+  const timer = setTimeout(() => {
+    stoppedEarly = `the suite was stopped after ${suiteTimeoutMs / 1000} s`;
+    child.kill("SIGKILL");
+  }, suiteTimeoutMs);
   const exitCode = await new Promise<number | null>((resolve) => child.on("close", resolve));
   clearTimeout(timer);
 
@@ -75,20 +82,28 @@ async function runSuite(python: string, suiteFile: string, env: NodeJS.ProcessEn
   } catch {
     throw new Error(`${suiteFile} wrote no report (exit code ${exitCode}); its output:\n${tail(log)}`);
   }
-  return { records: new Map(records.map((record) => [record.name, record])), log };
+  return { records: new Map(records.map((record) => [record.name, record])), log, stoppedEarly };
 }
 
 function tail(text: string, characters = 6000): string {
   return text.length <= characters ? text : `...${text.slice(-characters)}`;
 }
 
-function describeFailure(record: CheckRecord, log: string): string {
+function describeFailure(record: CheckRecord, report: SuiteReport): string {
+  const outcome = record.outcome === "running" ? `hung (${report.stoppedEarly ?? "the suite stopped"})` : record.outcome;
   return [
-    `${record.name}: ${record.outcome}`,
+    `${record.name}: ${outcome}`,
     ...record.details,
     "---- python and kernel output (tail) ----",
-    tail(log),
+    tail(report.log),
   ].join("\n");
+}
+
+/** Errors recorded outside any check, e.g. a kernel that never started in setUpClass. */
+function errorsOutsideChecks(report: SuiteReport, checks: string[]): string[] {
+  return [...report.records.values()]
+    .filter((record) => !checks.includes(record.name))
+    .flatMap((record) => [`${record.name}: ${record.outcome}`, ...record.details]);
 }
 
 export interface KernelSuiteOptions {
@@ -142,17 +157,21 @@ export function describeKernelSuite(options: KernelSuiteOptions): void {
       if (scratchDir) await rm(scratchDir, { recursive: true, force: true });
     });
 
-    for (const check of listChecks(python, suiteFile)) {
+    const checks = listChecks(python, suiteFile);
+    for (const check of checks) {
       test(check, () => {
         if (!report) throw new Error("the suite did not run; see the beforeAll error above");
         const record = report.records.get(check);
-        if (!record) throw new Error(`${check} did not run; python output:\n${tail(report.log)}`);
+        if (!record) {
+          const reasons = [report.stoppedEarly ?? "", ...errorsOutsideChecks(report, checks)].filter(Boolean);
+          throw new Error(`${check} did not run. ${reasons.join("\n")}\npython output:\n${tail(report.log)}`);
+        }
 
         if (record.outcome === "skip") {
           if (check in expectedSkips) return;
           throw new Error(`${check} was skipped (${record.details.join("; ")}); give it a sample in ${options.suiteFile}`);
         }
-        if (record.outcome !== "ok") throw new Error(describeFailure(record, report.log));
+        if (record.outcome !== "ok") throw new Error(describeFailure(record, report));
 
         for (const subtest of record.subtests) {
           const key = `${check} ${subtest.description}`;

@@ -42,9 +42,16 @@ def iterate_tests(suite):
 class RecordingResult(unittest.TextTestResult):
     """Keeps one record per test method, with its subtests, besides the text output."""
 
+    # Set before the run: where the report goes. It is rewritten after every
+    # check, so a suite killed for hanging still reports the checks it finished.
+    report_path = None
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.records = {}
+
+    def save(self):
+        Path(self.report_path).write_text(json.dumps(list(self.records.values()), indent=2))
 
     def record_for(self, test):
         # setUpClass failures arrive as an _ErrorHolder that has no method name.
@@ -53,12 +60,20 @@ class RecordingResult(unittest.TextTestResult):
 
     @staticmethod
     def worse(current, new):
-        order = ["ok", "skip", "fail", "error"]
+        order = ["running", "ok", "skip", "fail", "error"]
         return max(current, new, key=order.index)
 
     def startTest(self, test):
         super().startTest(test)
-        self.record_for(test)
+        # Marked as running until it stops, so a hang names the check that hung.
+        self.record_for(test)["outcome"] = "running"
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        record = self.record_for(test)
+        if record["outcome"] == "running":
+            record["outcome"] = "ok"
+        self.save()
 
     def addFailure(self, test, err):
         super().addFailure(test, err)
@@ -102,9 +117,10 @@ class RecordingResult(unittest.TextTestResult):
 
 def run(module, report_path):
     suite = unittest.defaultTestLoader.loadTestsFromModule(module)
+    RecordingResult.report_path = report_path
     runner = unittest.TextTestRunner(stream=sys.stderr, verbosity=2, resultclass=RecordingResult)
     result = runner.run(suite)
-    Path(report_path).write_text(json.dumps(list(result.records.values()), indent=2))
+    result.save()  # also covers errors outside any check, such as setUpClass
     return result.wasSuccessful()
 
 
