@@ -9,11 +9,15 @@ JSON report is what the wrapper trusts, so kernel chatter cannot confuse it.
 """
 
 import argparse
+import faulthandler
 import importlib.util
 import json
 import sys
 import unittest
 from pathlib import Path
+
+
+CHECK_STACK_DUMP_AFTER_S = 60
 
 
 def load_suite_module(path):
@@ -67,8 +71,11 @@ class RecordingResult(unittest.TextTestResult):
         super().startTest(test)
         # Marked as running until it stops, so a hang names the check that hung.
         self.record_for(test)["outcome"] = "running"
+        # Some checks wait for replies without a timeout; if one hangs, show where.
+        faulthandler.dump_traceback_later(CHECK_STACK_DUMP_AFTER_S, exit=False)
 
     def stopTest(self, test):
+        faulthandler.cancel_dump_traceback_later()
         super().stopTest(test)
         record = self.record_for(test)
         if record["outcome"] == "running":
