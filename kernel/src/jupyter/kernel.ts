@@ -10,7 +10,7 @@ import { CommManager, type CommData } from "./comm.js";
 import { HistoryStore, type HistoryQuery } from "./history.js";
 import { OutputCapture, type StreamName } from "./output-capture.js";
 import { PROTOCOL_VERSION, type ConnectionInfo, type JsonObject, type MessageHeader } from "./wire.js";
-import { clearOutput, display, mimeBundleOf, setDisplaySink, textOf, type MimeBundle } from "../display/display.js";
+import { clearOutput, display, DisplayHandle, mimeBundleOf, setDisplaySink, textOf, type MimeBundle } from "../display/display.js";
 import { INTERRUPT_SLOTS, type Interpreter } from "../repl/interpreter.js";
 
 const require = createRequire(import.meta.url);
@@ -102,7 +102,11 @@ export class Kernel {
   private installGlobals(): void {
     setDisplaySink({
       display: (bundle, metadata, displayId, update) => this.display(bundle, metadata, displayId, update),
-      clearOutput: (wait) => this.publish(this.outputParent, "clear_output", { wait }),
+      clearOutput: (wait) => {
+        if (this.silent) return;
+        this.output.flush(); // what was printed before the clear must arrive before it
+        this.publish(this.outputParent, "clear_output", { wait });
+      },
     });
     const interpreter = this.interpreter!;
     const settings = {
@@ -247,7 +251,8 @@ export class Kernel {
 
     if (outcome.status === "ok") {
       let resultText: string | undefined;
-      if (outcome.hasValue && !silent) {
+      // A cell ending in display(...) has shown its output already; its handle is no result.
+      if (outcome.hasValue && !silent && !(outcome.value instanceof DisplayHandle)) {
         const data = mimeBundleOf(outcome.value);
         resultText = String(data["text/plain"]);
         this.publish(request.header, "execute_result", { execution_count: count, data, metadata: {} });
@@ -292,21 +297,22 @@ export class Kernel {
     switch (request.header.msg_type) {
       case "complete_request": {
         const code = String(c.code ?? "");
-        const cursor = typeof c.cursor_pos === "number" ? c.cursor_pos : code.length;
+        const cursor = cursorOffset(code, c.cursor_pos);
         const result = interpreter.complete(code, cursor);
+        const [start, end] = [codePoints(code, result.start), codePoints(code, result.end)];
         return {
           status: "ok",
           matches: result.matches.map((m) => m.name),
-          cursor_start: result.start,
-          cursor_end: result.end,
+          cursor_start: start,
+          cursor_end: end,
           metadata: {
-            _jupyter_types_experimental: result.matches.map((m) => ({ start: result.start, end: result.end, text: m.name, type: m.kind })),
+            _jupyter_types_experimental: result.matches.map((m) => ({ start, end, text: m.name, type: m.kind })),
           },
         };
       }
       case "inspect_request": {
         const code = String(c.code ?? "");
-        const cursor = typeof c.cursor_pos === "number" ? c.cursor_pos : code.length;
+        const cursor = cursorOffset(code, c.cursor_pos);
         const info = interpreter.inspect(code, cursor);
         if (!info) return { status: "ok", found: false, data: {}, metadata: {} };
         const doc = [info.documentation, ...info.tags].filter((s) => s !== "").join("\n\n");
@@ -340,6 +346,20 @@ export class Kernel {
         return { status: "error", ename: "NotImplemented", evalue: `${request.header.msg_type} is not supported`, traceback: [] };
     }
   }
+}
+
+/** The protocol counts cursor positions in Unicode code points; JavaScript strings in UTF-16 units. */
+function cursorOffset(code: string, cursorPos: unknown): number {
+  if (typeof cursorPos !== "number") return code.length;
+  let offset = 0;
+  for (let points = 0; points < cursorPos && offset < code.length; points++) {
+    offset += (code.codePointAt(offset) ?? 0) > 0xffff ? 2 : 1;
+  }
+  return offset;
+}
+
+function codePoints(code: string, offset: number): number {
+  return [...code.slice(0, offset)].length;
 }
 
 export async function runKernel(connectionFile: string): Promise<void> {
