@@ -69,7 +69,13 @@ class Transport {
   }
 
   private async echoHeartbeats(): Promise<void> {
-    for await (const frames of this.hb) await this.hb.send(frames);
+    while (!this.hb.closed) {
+      try {
+        for await (const frames of this.hb) await this.hb.send(frames);
+      } catch (e) {
+        if (!this.hb.closed) log(`heartbeat: ${String(e)}; still listening`);
+      }
+    }
   }
 
   private decodeOrLog(frames: Buffer[], channel: string): Message | undefined {
@@ -83,13 +89,19 @@ class Transport {
   }
 
   private async receive(socket: zmq.Router, channel: "shell" | "control"): Promise<void> {
-    for await (const frames of socket) {
-      const msg = this.decodeOrLog(frames, channel);
-      if (!msg) continue;
+    while (!socket.closed) {
       try {
-        this.handle(msg, channel);
+        for await (const frames of socket) {
+          const msg = this.decodeOrLog(frames, channel);
+          if (!msg) continue;
+          try {
+            this.handle(msg, channel);
+          } catch (e) {
+            log(`failed to handle ${msg.header.msg_type} on ${channel}: ${String(e)}`);
+          }
+        }
       } catch (e) {
-        log(`failed to handle ${msg.header.msg_type} on ${channel}: ${String(e)}`);
+        if (!socket.closed) log(`${channel}: receive failed: ${String(e)}; still listening`);
       }
     }
   }
@@ -169,6 +181,16 @@ class Transport {
   }
 
   private async receiveInputReplies(): Promise<void> {
+    while (!this.stdin.closed) {
+      try {
+        await this.receiveInputRepliesOnce();
+      } catch (e) {
+        if (!this.stdin.closed) log(`stdin: receive failed: ${String(e)}; still listening`);
+      }
+    }
+  }
+
+  private async receiveInputRepliesOnce(): Promise<void> {
     for await (const frames of this.stdin) {
       const msg = this.decodeOrLog(frames, "stdin");
       if (!msg || msg.header.msg_type !== "input_reply") continue;
@@ -196,6 +218,9 @@ class Transport {
 }
 
 if (parentPort) {
+  // A failure in this thread must never take the kernel (and the user's variables) down.
+  process.on("uncaughtException", (e) => log(`uncaught: ${e.stack ?? String(e)}`));
+  process.on("unhandledRejection", (e) => log(`unhandled rejection: ${String(e)}`));
   const port = parentPort;
   const transport = new Transport(workerData as TransportConfig, { post: (m) => port.postMessage(m) });
   port.on("message", (m: ToTransport) => transport.fromExecutor(m));
