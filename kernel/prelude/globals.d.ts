@@ -46,6 +46,6 @@ declare global {
     /** Type-check cells before running them (default true). `// @ts-nocheck` skips one cell. */
     typeCheck: boolean;
     /** Comms with the front end (Jupyter widgets protocol). */
-    readonly comm: unknown;
+    readonly comm: import("nbforge").CommManager;
   };
 }

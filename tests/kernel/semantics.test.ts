@@ -297,6 +297,10 @@ describe("nbforge kernel: interrupt by SIGINT (interrupt_mode signal)", () => {
     await client?.close();
   });
 
+  // By signal, a loop that starts after an await is not covered: Node cannot run a
+  // SIGINT handler while the loop blocks, and its break-on-SIGINT watchdog only
+  // guards the cell's first synchronous stretch. interrupt_request (the installed
+  // kernelspec's mode) covers that case through the checks in every loop.
   test("SIGINT stops while (true) {} and the kernel survives with its variables", async () => {
     expect(client.interruptMode).toBe("signal");
     const { running } = await startCell(client, `${ANNOUNCE}while (true) {}`);
@@ -315,14 +319,5 @@ describe("nbforge kernel: interrupt by SIGINT (interrupt_mode signal)", () => {
     const { reply } = await running;
     expect(reply.content.status).toBe("error");
     expect(client.kernel?.running).toBe(true);
-  });
-
-  test("SIGINT stops a busy loop that starts after an await", async () => {
-    const { running } = await startCell(client, `await new Promise((r) => setTimeout(r, 10));\n${ANNOUNCE}while (true) {}`, 5000);
-    await client.interrupt();
-    const { reply } = await running;
-    expect(reply.content.status).toBe("error");
-    expect(client.kernel?.running).toBe(true);
-    expect(result(await client.execute("beforeSignal"))).toBe("'kept'");
   });
 });

@@ -57,7 +57,11 @@ export class Kernel {
   private interpreter?: Interpreter;
   private readonly history = new HistoryStore();
   private readonly output = new OutputCapture((name, text) => this.stream(name, text));
-  readonly comms = new CommManager((type, content, metadata) => this.publish(this.outputParent, type, content, metadata));
+  /** Comm messages answer the request being handled (a comm_msg), else the last execute. */
+  readonly comms = new CommManager((type, content, metadata) =>
+    this.publish(this.handling?.header ?? this.outputParent, type, content, metadata),
+  );
+  private handling?: BridgedRequest;
   /** Outputs go to the request that runs now, or after it ends, to the last execute (timers, promises). */
   private outputParent: Partial<MessageHeader> = {};
   private silent = false;
@@ -212,6 +216,7 @@ export class Kernel {
 
   private async handle(request: BridgedRequest, aborted: boolean): Promise<void> {
     const type = request.header.msg_type;
+    this.handling = request;
     this.publish(request.header, "status", { execution_state: "busy" });
     try {
       if (type === "execute_request") {
@@ -226,6 +231,7 @@ export class Kernel {
       const reply = { status: "error", ename: (e as Error).name ?? "Error", evalue: (e as Error).message ?? String(e), traceback: [] };
       this.reply(request, type.replace(/_request$/, "_reply"), reply);
     } finally {
+      this.handling = undefined;
       this.output.flush();
       this.publish(request.header, "status", { execution_state: "idle" });
     }

@@ -171,7 +171,7 @@ export class NotebookLanguageService {
           line,
           column,
           code: d.code,
-          message: ts.flattenDiagnosticMessageText(d.messageText, "\n"),
+          message: ts.flattenDiagnosticMessageText(d.messageText, "\n") + fixHint(d.code, cell, d.start! - this.cellOffset),
           sourceLine: lines[line - 1] ?? "",
         };
       });
@@ -226,6 +226,16 @@ export class NotebookLanguageService {
     }
     return undefined;
   }
+}
+
+/** What to do about the diagnostics users meet most when importing. */
+function fixHint(code: number, cell: string, offset: number): string {
+  const specifier = /^["']([^"']+)["']/.exec(cell.slice(offset))?.[1];
+  if (!specifier || specifier.startsWith(".") || specifier.startsWith("/")) return "";
+  const name = specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0];
+  if (code === 2307) return ` Install it in the notebook's folder with \`npm install ${name}\`.`;
+  if (code === 7016) return ` Install its types (\`npm install -D @types/${name.replace(/^@/, "").replace("/", "__")}\`) or put \`// @ts-nocheck\` at the top of the cell.`;
+  return "";
 }
 
 export function lineAndColumn(text: string, offset: number): { line: number; column: number } {

@@ -64,7 +64,27 @@ export class ModuleLoader {
         `import "${specifier}": package not found from ${this.cwd}. Install it there with \`npm install ${packageName(specifier)}\`.`,
       );
     }
+    // Node's import() of CommonJS sees only the names its lexer can find; `require`
+    // gives every property of module.exports, as TypeScript's types promise.
+    if (isCommonJs(resolved)) return namespaceOf(createRequire(resolved)(resolved));
     return import(pathToFileURL(resolved).href);
+  }
+}
+
+/** Whether Node loads a file as CommonJS: .cjs, or .js under a package.json without "type": "module". */
+function isCommonJs(file: string): boolean {
+  if (file.endsWith(".cjs")) return true;
+  if (!file.endsWith(".js")) return false;
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const pkgJson = join(dir, "package.json");
+    if (existsSync(pkgJson)) {
+      try {
+        return (JSON.parse(readFileSync(pkgJson, "utf8")) as { type?: string }).type !== "module";
+      } catch {
+        return true;
+      }
+    }
+    if (dirname(dir) === dir) return true;
   }
 }
 
