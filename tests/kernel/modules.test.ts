@@ -2,7 +2,7 @@
 // and CommonJS, typed and untyped), local .ts files, Node built-ins, and what a
 // missing package says. The kernel runs with a temporary notebook folder as cwd.
 import type { ExecuteOutcome, KernelClient } from "nbforge/client";
-import { launchNbforge, ofType, stripAnsi, textPlain } from "./nbforge-kernel.js";
+import { launchNbforge, ofType, result, statusOf, stripAnsi } from "./nbforge-kernel.js";
 import { makeNotebookFolder, removeFolder } from "./fixtures/notebook-folder.js";
 
 const NOTEBOOK_FILES: Record<string, string | object> = {
@@ -38,18 +38,6 @@ const NOTEBOOK_FILES: Record<string, string | object> = {
   ].join("\n"),
 };
 
-/** "ok", or "error: <ename>: <evalue>" so that a failing assertion shows why. */
-function statusOf(outcome: ExecuteOutcome): string {
-  const c = outcome.reply.content;
-  return c.status === "error" ? `error: ${String(c.ename)}: ${stripAnsi(String(c.evalue))}` : String(c.status);
-}
-
-function result(outcome: ExecuteOutcome): string {
-  expect(statusOf(outcome)).toBe("ok");
-  const [res] = ofType(outcome.outputs, "execute_result");
-  expect(res).toBeDefined();
-  return textPlain(res);
-}
 
 function errorText(outcome: ExecuteOutcome): { ename: string; evalue: string; text: string } {
   expect(outcome.reply.content.status).toBe("error");

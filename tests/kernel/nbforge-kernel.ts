@@ -1,7 +1,7 @@
 // Launching our own kernel from the build (kernel/dist/cli.js), as Jupyter would.
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { KernelClient, type ClientLaunchOptions, type Message } from "nbforge/client";
+import { KernelClient, type ClientLaunchOptions, type ExecuteOutcome, type Message } from "nbforge/client";
 
 /** The repository root, found from this file (tests/dist/kernel/ after compilation). */
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -45,4 +45,18 @@ export function sleep(ms: number): Promise<void> {
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** "ok", or "error: <ename>: <evalue>" so that a failing assertion shows why. */
+export function statusOf(outcome: ExecuteOutcome): string {
+  const c = outcome.reply.content;
+  return c.status === "error" ? `error: ${String(c.ename)}: ${stripAnsi(String(c.evalue))}` : String(c.status);
+}
+
+/** The text/plain of a cell's execute_result, asserting that the cell succeeded. */
+export function result(outcome: ExecuteOutcome): string {
+  expect(statusOf(outcome)).toBe("ok");
+  const [res] = ofType(outcome.outputs, "execute_result");
+  expect(res).toBeDefined();
+  return textPlain(res);
 }

@@ -3,20 +3,8 @@
 // re-declarations, destructuring, enums, and comms between cells and the front end.
 import { randomUUID } from "node:crypto";
 import type { ExecuteOutcome, KernelClient, Message } from "nbforge/client";
-import { launchNbforge, ofType, sleep, streamText, stripAnsi, textPlain } from "./nbforge-kernel.js";
+import { launchNbforge, ofType, result, sleep, statusOf, streamText, stripAnsi } from "./nbforge-kernel.js";
 
-/** "ok", or "error: <ename>: <evalue>" so that a failing assertion shows why. */
-function statusOf(outcome: ExecuteOutcome): string {
-  const c = outcome.reply.content;
-  return c.status === "error" ? `error: ${String(c.ename)}: ${stripAnsi(String(c.evalue))}` : String(c.status);
-}
-
-function result(outcome: ExecuteOutcome): string {
-  expect(statusOf(outcome)).toBe("ok");
-  const [res] = ofType(outcome.outputs, "execute_result");
-  expect(res).toBeDefined();
-  return textPlain(res);
-}
 
 function typeError(outcome: ExecuteOutcome): string {
   expect(outcome.reply.content.status).toBe("error");

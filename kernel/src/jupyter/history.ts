@@ -3,6 +3,7 @@
 // Lines file so that a crash loses nothing already run.
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import type { HistoryRequestContent } from "../notebook/messages.js";
 import { userDataDir } from "./paths.js";
 
 export interface HistoryRecord {
@@ -14,17 +15,8 @@ export interface HistoryRecord {
 
 export type HistoryItem = [number, number, string] | [number, number, [string, string | null]];
 
-export interface HistoryQuery {
-  hist_access_type?: string;
-  output?: boolean;
-  raw?: boolean;
-  session?: number;
-  start?: number;
-  stop?: number;
-  n?: number;
-  pattern?: string;
-  unique?: boolean;
-}
+/** A history_request's content, as the client sends it (every field optional here). */
+export type HistoryQuery = Partial<HistoryRequestContent>;
 
 export function defaultHistoryPath(): string {
   return process.env.NBFORGE_HISTORY_FILE ?? join(userDataDir(), "nbforge", "history.jsonl");
