@@ -14,5 +14,10 @@ declare const native: {
   version: typeof version;
   hasAvx2: typeof hasAvx2;
   dot: typeof dot;
+  addon: NativeAddon;
 };
 export default native;
+
+/** Every function the native modules register, by name; typed where it is used. */
+export type NativeAddon = { readonly [name: string]: (...args: never[]) => unknown };
+export declare const addon: NativeAddon;

@@ -34,4 +34,10 @@ export const hasAvx2 = () => addon.hasAvx2();
 /** Dot product of two equally long Float64Arrays. */
 export const dot = (a, b) => addon.dot(a, b);
 
-export default { version, hasAvx2, dot };
+/**
+ * The raw addon: every function each native module registers (see src/registry.h).
+ * Typed wrappers live with the TypeScript code that uses them.
+ */
+export { addon };
+
+export default { version, hasAvx2, dot, addon };

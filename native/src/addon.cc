@@ -6,6 +6,7 @@
 
 #include "cpu_features.h"
 #include "dot.h"
+#include "registry.h"
 
 namespace {
 
@@ -46,9 +47,21 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::Function::New(env, Version, "version"));
   exports.Set("hasAvx2", Napi::Function::New(env, HasAvx2, "hasAvx2"));
   exports.Set("dot", Napi::Function::New(env, Dot, "dot"));
+  for (nbforge::ModuleInit init : nbforge::registered_modules()) init(env, exports);
   return exports;
 }
 
 }  // namespace
+
+namespace nbforge {
+
+std::vector<ModuleInit>& registered_modules() {
+  // A function-local static is constructed on first use, whatever the order in
+  // which the translation units' registrations run.
+  static std::vector<ModuleInit> modules;
+  return modules;
+}
+
+}  // namespace nbforge
 
 NODE_API_MODULE(nbforge_native, Init)
