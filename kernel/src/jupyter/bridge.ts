@@ -23,7 +23,8 @@ export type ToTransport =
   | { kind: "reply"; channel: "shell" | "control"; parent: MessageHeader; msgType: string; content: JsonObject; metadata?: JsonObject }
   | { kind: "publish"; parent: Partial<MessageHeader>; msgType: string; content: JsonObject; metadata?: JsonObject }
   | { kind: "input_request"; requestId: string; parent: MessageHeader; prompt: string; password: boolean }
-  | { kind: "flush"; token: number };
+  | { kind: "flush"; token: number }
+  | { kind: "batch"; messages: ToTransport[] };
 
 export interface TransportConfig {
   connection: import("./wire.js").ConnectionInfo;

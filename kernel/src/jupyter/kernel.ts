@@ -64,7 +64,7 @@ export class Kernel {
   private readonly output = new OutputCapture((name, text) => this.stream(name, text));
   /** Comm messages answer the request being handled (a comm_msg), else the last execute. */
   readonly comms = new CommManager((type, content, metadata) =>
-    this.publish(this.handling?.header ?? this.outputParent, type, content, metadata),
+    this.postNow({ kind: "publish", parent: this.handling?.header ?? this.outputParent, msgType: type, content, metadata }),
   );
   private handling?: BridgedRequest;
   private lastRequestAt = 0;
@@ -132,7 +132,7 @@ export class Kernel {
       clearOutput: (wait) => {
         if (this.silent) return;
         this.output.flush(); // what was printed before the clear must arrive before it
-        this.publish(this.outputParent, "clear_output", { wait });
+        this.postNow({ kind: "publish", parent: this.outputParent, msgType: "clear_output", content: { wait } });
       },
     });
     const interpreter = this.interpreter!;
@@ -162,7 +162,7 @@ export class Kernel {
     }
     this.output.flush();
     const requestId = randomUUID();
-    this.post({ kind: "input_request", requestId, parent: parent as MessageHeader, prompt, password: options.password === true });
+    this.postNow({ kind: "input_request", requestId, parent: parent as MessageHeader, prompt, password: options.password === true });
     return new Promise((resolve, reject) => this.inputWaiters.set(requestId, { resolve, reject }));
   };
 
@@ -196,8 +196,28 @@ export class Kernel {
     }
   }
 
+  /**
+   * Messages for the transport are sent in batches: a cell's status, input echo,
+   * result and reply go over in two thread hops instead of five. Output that a
+   * cell makes while it runs goes at once (postNow), after whatever is queued.
+   */
+  private outbox: ToTransport[] = [];
+
   private post(message: ToTransport): void {
+    if (this.outbox.length === 0) queueMicrotask(() => this.flushOutbox());
+    this.outbox.push(message);
+  }
+
+  private postNow(message: ToTransport): void {
+    this.flushOutbox();
     this.worker.postMessage(message);
+  }
+
+  private flushOutbox(): void {
+    if (this.outbox.length === 0) return;
+    const messages = this.outbox;
+    this.outbox = [];
+    this.worker.postMessage(messages.length === 1 ? messages[0] : ({ kind: "batch", messages } satisfies ToTransport));
   }
 
   private publish(parent: Partial<MessageHeader>, msgType: string, content: JsonObject, metadata: JsonObject = {}): void {
@@ -210,14 +230,14 @@ export class Kernel {
 
   private stream(name: StreamName, text: string): void {
     if (this.silent) return;
-    this.publish(this.outputParent, "stream", { name, text });
+    this.postNow({ kind: "publish", parent: this.outputParent, msgType: "stream", content: { name, text } });
   }
 
   private display(bundle: MimeBundle, metadata: JsonObject, displayId: string | undefined, update: boolean): void {
     if (this.silent) return;
     this.output.flush();
     const content: JsonObject = { data: bundle, metadata, transient: displayId ? { display_id: displayId } : {} };
-    this.publish(this.outputParent, update ? "update_display_data" : "display_data", content);
+    this.postNow({ kind: "publish", parent: this.outputParent, msgType: update ? "update_display_data" : "display_data", content });
   }
 
   private reportBackgroundError(error: unknown): void {
@@ -274,6 +294,7 @@ export class Kernel {
     this.outputParent = request.header;
     this.silent = silent;
     this.allowStdin = c.allow_stdin === true;
+    this.flushOutbox(); // busy and execute_input go out before the cell can block the thread
     const fileName = storeHistory ? `Cell[${count}]` : `Cell[-]`;
     const outcome = await this.interpreter!.execute(code, fileName);
     this.output.flush();

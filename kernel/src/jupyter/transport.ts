@@ -213,6 +213,9 @@ class Transport {
         return this.requestInput(message.requestId, message.parent, message.prompt, message.password);
       case "flush":
         return this.executor.post({ kind: "flushed", token: message.token });
+      case "batch":
+        for (const m of message.messages) this.fromExecutor(m);
+        return;
     }
   }
 }
