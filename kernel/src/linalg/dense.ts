@@ -1,6 +1,6 @@
 // Dense float64 factorisations and solves. The arithmetic is native
 // (native/src/linalg/); these functions check shapes and shape the results.
-import { Matrix, type MatrixInput } from "./matrix.js";
+import { Matrix, isFloat64Array, type MatrixInput } from "./matrix.js";
 import { native } from "./native.js";
 
 /** Thrown by `cholesky` when the matrix is not (numerically) positive definite. */
@@ -67,7 +67,7 @@ export function solveTriangular(
   if (options === undefined || typeof options.lower !== "boolean") {
     throw new TypeError("solveTriangular: pass { lower: true } or { lower: false } to say which triangle holds T");
   }
-  const vector = b instanceof Float64Array;
+  const vector = isFloat64Array(b);
   const bm = vector ? new Matrix(b.length, 1, b) : Matrix.from(b);
   if (bm.rows !== tm.rows) {
     throw new RangeError(
@@ -90,7 +90,7 @@ export function solveTriangular(
 export function choleskySolve(l: MatrixInput, b: Float64Array): Float64Array;
 export function choleskySolve(l: MatrixInput, b: MatrixInput): Matrix;
 export function choleskySolve(l: MatrixInput, b: Float64Array | MatrixInput): Float64Array | Matrix {
-  if (b instanceof Float64Array) {
+  if (isFloat64Array(b)) {
     const y = solveTriangular(l, b, { lower: true });
     return solveTriangular(l, y, { lower: true, transpose: true });
   }

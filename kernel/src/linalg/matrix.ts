@@ -1,6 +1,20 @@
 // A dense float64 matrix: row-major values with their dimensions. The linear
 // algebra takes and returns these; the Tensor type will convert to and from it.
 
+/**
+ * Whether `x` is a Float64Array from any realm: the addon's arrays come from
+ * Node's main realm, which `instanceof` in a vm context (a notebook cell, a
+ * jest sandbox) does not recognise.
+ */
+export function isFloat64Array(x: unknown): x is Float64Array {
+  return ArrayBuffer.isView(x) && (x as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === "Float64Array";
+}
+
+/** Whether `x` is an Int32Array from any realm. */
+export function isInt32Array(x: unknown): x is Int32Array {
+  return ArrayBuffer.isView(x) && (x as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === "Int32Array";
+}
+
 /** A dense matrix, or nested rows of numbers (`[[1, 2], [3, 4]]`). */
 export type MatrixInput = Matrix | readonly (readonly number[])[];
 
@@ -30,7 +44,7 @@ export class Matrix {
           `Matrix: a ${rows}x${cols} matrix needs ${rows * cols} values, got ${data.length}; check the dimensions`,
         );
       }
-      this.data = data instanceof Float64Array ? data : Float64Array.from(data);
+      this.data = isFloat64Array(data) ? data : Float64Array.from(data);
     }
   }
 

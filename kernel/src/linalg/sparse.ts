@@ -2,7 +2,7 @@
 // their upper triangle only; products treat them as the full matrix. The
 // structure is built and the products run in native code
 // (native/src/linalg/sparse.cc), in parallel over rows.
-import { Matrix } from "./matrix.js";
+import { Matrix, isFloat64Array, isInt32Array } from "./matrix.js";
 import { native, type MirrorIndex } from "./native.js";
 
 /** One entry (row, col, value); duplicates are summed. */
@@ -26,7 +26,7 @@ export interface SparseOptions {
 const EMPTY = new Int32Array(0);
 
 function toInt32(values: Int32Array | readonly number[], name: string): Int32Array {
-  if (values instanceof Int32Array) return values;
+  if (isInt32Array(values)) return values;
   const out = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -91,7 +91,7 @@ export class SparseMatrix {
       const arrays = triplets as TripletArrays;
       r = toInt32(arrays.row, "row");
       c = toInt32(arrays.col, "col");
-      v = arrays.value instanceof Float64Array ? arrays.value : Float64Array.from(arrays.value);
+      v = isFloat64Array(arrays.value) ? arrays.value : Float64Array.from(arrays.value);
     }
     const symmetric = options.symmetric ?? false;
     const csr = native.linalgCsrFromTriplets(rows, cols, r, c, v, symmetric);
@@ -123,7 +123,7 @@ export class SparseMatrix {
 
   /** y = A x. `out`, when given, receives y and must not overlap x. */
   matvec(x: Float64Array, out?: Float64Array): Float64Array {
-    if (!(x instanceof Float64Array)) {
+    if (!isFloat64Array(x)) {
       throw new TypeError("SparseMatrix.matvec: x must be a Float64Array; wrap plain arrays with Float64Array.from(values)");
     }
     if (x.length !== this.cols) {
