@@ -106,14 +106,16 @@ const refFor = (op: string, i: number): Result => {
 };
 
 describe("cholesky", () => {
-  test.each(cholInputs.map((a, i) => [`${a.rows}x${a.rows}${a === illSpd ? " (condition ~1e8)" : ""}`, i] as const))("%s matches scipy.linalg.cholesky", (_name, i) => {
+  test.each(cholInputs.map((a, i) => [`${a.rows}x${a.rows}${a === illSpd ? " (ill-conditioned)" : ""}`, i] as const))("%s matches scipy.linalg.cholesky", (_name, i) => {
     const a = cholInputs[i];
     const l = cholesky(a);
     expect(l.rows).toBe(a.rows);
     // Forward error grows with the condition number; the 1e8-conditioned case is allowed that factor.
     const tol = a === illSpd ? 1e-7 : TOL;
     expect(relErr(l.data, refFor("cholesky", i).l)).toBeLessThanOrEqual(tol);
-    for (let r = 0; r < a.rows; r++) for (let c = r + 1; c < a.rows; c++) expect(l.get(r, c)).toBe(0);
+    let aboveDiagonal = 0;
+    for (let r = 0; r < a.rows; r++) for (let c = r + 1; c < a.rows; c++) aboveDiagonal += Math.abs(l.get(r, c));
+    expect(aboveDiagonal).toBe(0);
     expect(relErr(matmul(l, l.transpose()).data, a.data)).toBeLessThanOrEqual(1e-14 * a.rows + 1e-15);
   });
 
