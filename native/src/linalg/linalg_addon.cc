@@ -72,12 +72,14 @@ void expect_size(Napi::Env env, const char* fn, const char* what, int64_t rows, 
                          " values, got " + std::to_string(got));
 }
 
-void expect_finite(Napi::Env env, const char* fn, const double* a, int64_t rows, int64_t cols) {
+void expect_finite(Napi::Env env, const char* fn, const double* a, int64_t rows, int64_t cols,
+                   const char* name = nullptr) {
   for (int64_t i = 0; i < rows * cols; ++i)
     if (!std::isfinite(a[i]))
       range_error(env, std::string(fn) + ": entry [" + std::to_string(i / cols) + ", " +
-                           std::to_string(i % cols) + "] is " + fmt(a[i]) +
-                           "; the matrix must hold finite numbers only");
+                           std::to_string(i % cols) + "]" +
+                           (name ? std::string(" of '") + name + "'" : std::string()) + " is " +
+                           fmt(a[i]) + "; the matrix must hold finite numbers only");
 }
 
 // Symmetric up to rounding: |a_ij - a_ji| <= 1e-10 max|a|.
@@ -101,6 +103,7 @@ Napi::Value Cholesky(const Napi::CallbackInfo& info) {
   const Napi::Float64Array a = f64_arg(info, 0, fn, "a");
   const int64_t n = dim_arg(info, 1, fn, "n");
   expect_size(env, fn, "a square", n, n, a.ElementLength());
+  expect_finite(env, fn, a.Data(), n, n);
   expect_symmetric(env, fn, a.Data(), n);
   Napi::Float64Array l = Napi::Float64Array::New(env, static_cast<size_t>(n * n));
   double pivot = 0.0;
@@ -129,6 +132,8 @@ Napi::Value SolveTriangular(const Napi::CallbackInfo& info) {
   const bool unit = bool_arg(info, 6, fn, "unitDiagonal");
   expect_size(env, fn, "a square triangular", n, n, t.ElementLength());
   expect_size(env, fn, "a right-hand side", n, nrhs, b.ElementLength());
+  expect_finite(env, fn, t.Data(), n, n, "t");
+  expect_finite(env, fn, b.Data(), n, nrhs, "b");
   Napi::Float64Array x = Napi::Float64Array::New(env, b.ElementLength());
   std::copy(b.Data(), b.Data() + b.ElementLength(), x.Data());
   const int64_t k =
