@@ -4,3 +4,4 @@ export { display, clearOutput, mimeBundleOf, DISPLAY_PROTOCOL, DisplayHandle } f
 export type { MimeBundle, Displayable, DisplayOptions } from "./display/display.js";
 export { Comm, CommManager } from "./jupyter/comm.js";
 export type { CommData, CommTarget } from "./jupyter/comm.js";
+export * from "./tensor/index.js";

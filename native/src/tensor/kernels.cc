@@ -18,13 +18,6 @@
 #include "registry.h"
 #include "tensor/storage.h"
 
-namespace nbforge {
-// Weak references: the tensor core links whether or not the GEMM module is built in.
-__attribute__((weak)) void gemm_f32(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
-                                    const float*, int64_t, float, float*, int64_t);
-__attribute__((weak)) void gemm_f64(bool, bool, int64_t, int64_t, int64_t, double, const double*,
-                                    int64_t, const double*, int64_t, double, double*, int64_t);
-}  // namespace nbforge
 
 namespace nbforge {
 namespace tensor {
@@ -538,34 +531,13 @@ Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
 
 // ---- matmul ----
 
-// Used only while the GEMM module is not linked in (weak symbols above are null).
-template <typename T>
-void naive_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
-                int64_t ldb, T* c, int64_t ldc) {
-  for (int64_t i = 0; i < m; ++i) {
-    T* ci = c + i * ldc;
-    for (int64_t j = 0; j < n; ++j) ci[j] = T(0);
-    for (int64_t p = 0; p < k; ++p) {
-      const T av = ta ? a[p * lda + i] : a[i * lda + p];
-      if (tb) {
-        for (int64_t j = 0; j < n; ++j) ci[j] += av * b[j * ldb + p];
-      } else {
-        const T* bp = b + p * ldb;
-        for (int64_t j = 0; j < n; ++j) ci[j] += av * bp[j];
-      }
-    }
-  }
-}
-
 void gemm_any(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
               int64_t ldb, float* c, int64_t ldc) {
-  if (nbforge::gemm_f32 != nullptr) nbforge::gemm_f32(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
-  else naive_gemm<float>(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+  nbforge::gemm_f32(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
 }
 void gemm_any(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, const double* b,
               int64_t ldb, double* c, int64_t ldc) {
-  if (nbforge::gemm_f64 != nullptr) nbforge::gemm_f64(ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
-  else naive_gemm<double>(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+  nbforge::gemm_f64(ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
 }
 
 // tensorMatmul(a, aOff, aBatchStride, lda, transA, b, bOff, bBatchStride, ldb, transB,
@@ -739,10 +711,6 @@ Napi::Value KernelPath(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, use_avx2() ? "avx2" : "portable");
 }
 
-Napi::Value GemmLinked(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), nbforge::gemm_f32 != nullptr && nbforge::gemm_f64 != nullptr);
-}
-
 void RegisterTensorKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("tensorCopy", Napi::Function::New(env, Copy, "tensorCopy"));
   exports.Set("tensorBinary", Napi::Function::New(env, Binary, "tensorBinary"));
@@ -756,7 +724,6 @@ void RegisterTensorKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("tensorArange", Napi::Function::New(env, Arange, "tensorArange"));
   exports.Set("tensorRandom", Napi::Function::New(env, Random, "tensorRandom"));
   exports.Set("tensorKernelPath", Napi::Function::New(env, KernelPath, "tensorKernelPath"));
-  exports.Set("tensorGemmLinked", Napi::Function::New(env, GemmLinked, "tensorGemmLinked"));
 }
 
 }  // namespace

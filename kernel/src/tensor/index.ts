@@ -1,0 +1,20 @@
+// The tensor core's public API.
+export { Tensor, contiguousStrides } from "./tensor.js";
+export type { Device, GradHook, HookHandle, NestedArray, TensorLike } from "./tensor.js";
+export type { DType, DataArray } from "./dtype.js";
+export { DTYPES, promoteTypes } from "./dtype.js";
+export { zeros, ones, full, zerosLike, onesLike, arange, rand, randn, tensor, manualSeed, Generator } from "./creation.js";
+export type { CreateOptions, RandomOptions, TensorOptions, NestedNumbers, TypedData } from "./creation.js";
+export { noGrad, enableGrad, isGradEnabled } from "./autograd.js";
+export { tidy, keep, memory, emptyCache } from "./scope.js";
+export type { MemoryInfo } from "./scope.js";
+export { gradcheck } from "./gradcheck.js";
+export type { GradcheckOptions } from "./gradcheck.js";
+export { kernelPath } from "./native.js";
+export { registeredOps, defineOp } from "./ops/registry.js";
+export type { OpDefinition, OutputSpec, BackwardContext } from "./ops/registry.js";
+export { add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, rsqrt, tanh, sigmoid, relu, gelu, silu, abs } from "./ops/elementwise.js";
+export { sum, mean, max, min, argmax, argmin, variance } from "./ops/reduce.js";
+export { softmax, logSoftmax } from "./ops/softmax.js";
+export { matmul } from "./ops/matmul.js";
+export { reshape, permute, transpose, slice, expand, squeeze, unsqueeze, contiguous, cast } from "./ops/views.js";
