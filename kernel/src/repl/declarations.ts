@@ -54,7 +54,7 @@ function namesOf(statement: ts.Statement): string[] {
  * The history entries a checked cell contributes. `offset` is where the cell's
  * text starts inside `file` (the checker's file holds the history before it).
  */
-export function historyEntries(file: ts.SourceFile, offset: number, checker: ts.TypeChecker): HistoryEntry[] {
+export function historyEntries(file: ts.SourceFile, offset: number, typeText: TypeText): HistoryEntry[] {
   const entries = new Map<string, string[]>();
   const add = (name: string, text: string) => entries.set(name, [...(entries.get(name) ?? []), text]);
   const textOf = (node: ts.Node) => file.text.slice(node.getStart(file), node.end);
@@ -66,7 +66,7 @@ export function historyEntries(file: ts.SourceFile, offset: number, checker: ts.
     } else if (ts.isVariableStatement(statement)) {
       const isConst = (statement.declarationList.flags & ts.NodeFlags.Const) !== 0;
       for (const decl of statement.declarationList.declarations) {
-        for (const [name, type] of variableTypes(decl, file, checker)) {
+        for (const [name, type] of variableTypes(decl, file, typeText)) {
           add(name, `declare ${isConst ? "const" : "let"} ${name}: ${type};`);
         }
       }
@@ -96,21 +96,19 @@ function importEntries(statement: ts.ImportDeclaration, file: ts.SourceFile): [s
   return out;
 }
 
+/** The declared type of the variable a name binds, printed by whichever checker is in use. */
+export type TypeText = (name: ts.Identifier) => string | undefined;
+
 /** The declared type of each name a variable declaration binds, as source text. */
-function variableTypes(decl: ts.VariableDeclaration, file: ts.SourceFile, checker: ts.TypeChecker): [string, string][] {
+function variableTypes(decl: ts.VariableDeclaration, file: ts.SourceFile, typeText: TypeText): [string, string][] {
   if (ts.isIdentifier(decl.name) && decl.type) {
     return [[decl.name.text, file.text.slice(decl.type.getStart(file), decl.type.end)]];
   }
   const out: [string, string][] = [];
   const visit = (name: ts.BindingName) => {
     if (ts.isIdentifier(name)) {
-      const type = checker.getTypeAtLocation(name);
-      const text = checker.typeToString(
-        type,
-        file,
-        ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseAliasDefinedOutsideCurrentScope,
-      );
-      out.push([name.text, isWritableType(text) ? text : "any"]);
+      const text = typeText(name);
+      out.push([name.text, text !== undefined && isWritableType(text) ? text : "any"]);
     } else {
       for (const element of name.elements) if (!ts.isOmittedExpression(element)) visit(element.name);
     }

@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 import { compileCell, RUNTIME } from "./compile-cell.js";
 import { completeness, type Completeness } from "./completeness.js";
 import { INTERRUPT_CHECK, INTERRUPT_FLAGS } from "./interrupt-checks.js";
-import { NotebookLanguageService, type Completion, type QuickInfo } from "./language-service.js";
+import type { CellChecker, Completion, QuickInfo } from "./cell-checker.js";
+import { ResilientChecker } from "./resilient-checker.js";
 import { ModuleLoader } from "./module-loader.js";
 import { CellSources, reportError, reportTypeErrors, type ErrorReport } from "./traceback.js";
 
@@ -42,7 +43,7 @@ export class Interpreter {
   readonly interruptFlags: Int32Array;
   private readonly sources = new CellSources();
   private readonly loader: ModuleLoader;
-  private languageService?: NotebookLanguageService;
+  private checker?: CellChecker;
   private cancelRunning?: (error: Error) => void;
 
   constructor(private readonly options: InterpreterOptions) {
@@ -54,9 +55,14 @@ export class Interpreter {
     scope[INTERRUPT_CHECK] = () => this.throwIfInterrupted();
   }
 
-  private get service(): NotebookLanguageService {
-    this.languageService ??= new NotebookLanguageService(this.options.cwd);
-    return this.languageService;
+  private get service(): CellChecker {
+    this.checker ??= new ResilientChecker(this.options.cwd);
+    return this.checker;
+  }
+
+  /** Stops the checker's process, if it has one. */
+  close(): void {
+    this.checker?.close?.();
   }
 
   /** Loads the type checker ahead of the first cell (it takes about half a second). */

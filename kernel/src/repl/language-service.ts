@@ -1,41 +1,26 @@
-// The TypeScript language service over a notebook: type checking, completion and
-// inspection of a cell against the declarations of every earlier cell.
-//
-// The service sees one file in the notebook's folder (so relative imports and
-// node_modules resolve as they do at run time): the history of earlier
-// declarations, then the cell. Positions inside the cell are offset by the
-// history's length.
+// TypeScript 5.9's in-process language service as a cell checker: type checking,
+// completion and inspection of a cell against the declarations of earlier cells.
+// The kernel prefers the native checker (tsgo-checker.ts) for speed; this one
+// is the fallback, and gives inspection its signatures and JSDoc.
 import ts from "typescript";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { declaredNames, historyEntries, type HistoryEntry } from "./declarations.js";
-
-export interface CellDiagnostic {
-  /** 1-based line and column inside the cell. */
-  line: number;
-  column: number;
-  code: number;
-  message: string;
-  sourceLine: string;
-}
-
-export interface Completion {
-  matches: { name: string; kind: string }[];
-  /** Range of the cell text that a match replaces. */
-  start: number;
-  end: number;
-}
-
-export interface QuickInfo {
-  signature: string;
-  documentation: string;
-  tags: string[];
-}
+import { historyEntries } from "./declarations.js";
+import {
+  CELL_FILE,
+  cellDiagnostic,
+  wordBefore,
+  type CellChecker,
+  type CellDiagnostic,
+  type Completion,
+  type DeclarationHistory,
+  type QuickInfo,
+} from "./cell-checker.js";
 
 const require = createRequire(import.meta.url);
 /** Kernel globals (display, input, ...) as the checker sees them. */
-const PRELUDE_PATH = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "prelude", "globals.d.ts");
+export const PRELUDE_PATH = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "prelude", "globals.d.ts");
 
 /**
  * @types/node is served to the checker from a folder outside any node_modules:
@@ -58,8 +43,12 @@ const checkerFileSystem: ts.ModuleResolutionHost & { getDirectories(path: string
   realpath: (path) => (path.startsWith(TYPES_ROOT) ? path : (ts.sys.realpath?.(path) ?? path)),
 };
 
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** Where the real @types live, and nbforge's own declarations (`import ... from "nbforge"`). */
+export const NBFORGE_TYPES = { typeRoot: REAL_TYPES_ROOT, nbforge: join(PACKAGE_ROOT, "dist", "index.d.ts") };
+
 function compilerOptions(): ts.CompilerOptions {
-  const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
   return {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.ESNext,
@@ -75,14 +64,13 @@ function compilerOptions(): ts.CompilerOptions {
     types: ["node"],
     typeRoots: [TYPES_ROOT],
     // `import ... from "nbforge"` means this package, wherever the notebook is.
-    paths: { nbforge: [join(packageRoot, "dist", "index.d.ts")] },
+    paths: { nbforge: [NBFORGE_TYPES.nbforge] },
   };
 }
 
-export class NotebookLanguageService {
+export class NotebookLanguageService implements CellChecker {
   private readonly service: ts.LanguageService;
   private readonly cellPath: string;
-  private history: HistoryEntry[] = [];
   private fileText = "export {};\n";
   private cellOffset = this.fileText.length;
   private version = 0;
@@ -94,8 +82,8 @@ export class NotebookLanguageService {
    */
   private readonly resolutionCache: ts.ModuleResolutionCache;
 
-  constructor(cwd: string) {
-    this.cellPath = join(cwd, "__nbforge_cell__.ts");
+  constructor(cwd: string, private readonly history: DeclarationHistory) {
+    this.cellPath = join(cwd, CELL_FILE);
     const options = compilerOptions();
     this.resolutionCache = ts.createModuleResolutionCache(cwd, (f) => f, options);
     const resolutionHost = { ...checkerFileSystem, getCurrentDirectory: () => cwd };
@@ -139,53 +127,35 @@ export class NotebookLanguageService {
 
   /** Makes `cell` the current cell, with the history minus the names it redeclares. */
   private setCell(cell: string): void {
-    const probe = ts.createSourceFile("cell.ts", cell, ts.ScriptTarget.ES2022, false);
-    const redeclared = declaredNames(probe);
-    if (probe.statements.some((s) => ts.isImportDeclaration(s) || ts.isImportEqualsDeclaration(s))) this.resolutionCache.clear();
-    const header = this.history
-      .filter((e) => !redeclared.has(e.name))
-      .map((e) => e.text)
-      .join("\n");
-    const prefix = `${header}\n`;
-    const text = `${prefix}${cell}\nexport {};\n`;
+    const { text, offset, importsModules } = this.history.compose(cell);
+    if (importsModules) this.resolutionCache.clear();
     if (text !== this.fileText) {
       this.fileText = text;
-      this.cellOffset = prefix.length;
+      this.cellOffset = offset;
       this.version++;
     }
   }
 
-  /** Type errors of a cell; an empty list means it may run. */
   check(cell: string): CellDiagnostic[] {
     this.setCell(cell);
     const diagnostics = [
       ...this.service.getSyntacticDiagnostics(this.cellPath),
       ...this.service.getSemanticDiagnostics(this.cellPath),
     ];
-    const lines = cell.split("\n");
     return diagnostics
       .filter((d) => d.start !== undefined && d.start >= this.cellOffset && d.category === ts.DiagnosticCategory.Error)
-      .map((d) => {
-        const { line, column } = lineAndColumn(cell, d.start! - this.cellOffset);
-        return {
-          line,
-          column,
-          code: d.code,
-          message: ts.flattenDiagnosticMessageText(d.messageText, "\n") + fixHint(d.code, cell, d.start! - this.cellOffset),
-          sourceLine: lines[line - 1] ?? "",
-        };
-      });
+      .map((d) => cellDiagnostic(cell, d.start! - this.cellOffset, d.code, ts.flattenDiagnosticMessageText(d.messageText, "\n")));
   }
 
-  /** Records the declarations of a cell that ran, so later cells see them. */
   commit(cell: string): void {
     this.setCell(cell);
     const program = this.service.getProgram();
     const file = program?.getSourceFile(this.cellPath);
     if (!program || !file) return;
-    const added = historyEntries(file, this.cellOffset, program.getTypeChecker());
-    const names = new Set(declaredNames(ts.createSourceFile("c.ts", cell, ts.ScriptTarget.ES2022, false)));
-    this.history = [...this.history.filter((e) => !names.has(e.name)), ...added];
+    const checker = program.getTypeChecker();
+    const flags = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseAliasDefinedOutsideCurrentScope;
+    const added = historyEntries(file, this.cellOffset, (name) => checker.typeToString(checker.getTypeAtLocation(name), file, flags));
+    this.history.record(cell, added);
   }
 
   complete(cell: string, cursor: number): Completion {
@@ -195,9 +165,7 @@ export class NotebookLanguageService {
       includeCompletionsWithInsertText: true,
       includeCompletionsForImportStatements: false,
     });
-    let start = cursor;
-    while (start > 0 && /[\w$]/.test(cell[start - 1])) start--;
-    const prefix = cell.slice(start, cursor);
+    let { start, prefix } = wordBefore(cell, cursor);
     let end = cursor;
     if (result?.optionalReplacementSpan) {
       start = result.optionalReplacementSpan.start - this.cellOffset;
@@ -226,19 +194,4 @@ export class NotebookLanguageService {
     }
     return undefined;
   }
-}
-
-/** What to do about the diagnostics users meet most when importing. */
-function fixHint(code: number, cell: string, offset: number): string {
-  const specifier = /^["']([^"']+)["']/.exec(cell.slice(offset))?.[1];
-  if (!specifier || specifier.startsWith(".") || specifier.startsWith("/")) return "";
-  const name = specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0];
-  if (code === 2307) return ` Install it in the notebook's folder with \`npm install ${name}\`.`;
-  if (code === 7016) return ` Install its types (\`npm install -D @types/${name.replace(/^@/, "").replace("/", "__")}\`) or put \`// @ts-nocheck\` at the top of the cell.`;
-  return "";
-}
-
-export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset).split("\n");
-  return { line: before.length, column: before[before.length - 1].length + 1 };
 }

@@ -1,7 +1,7 @@
 // Error reports for cells: stack frames mapped back to the TypeScript cell
 // through source maps, and type errors shown with the offending line.
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
-import type { CellDiagnostic } from "./language-service.js";
+import type { CellDiagnostic } from "./cell-checker.js";
 
 const RED = "\x1b[31m";
 const CYAN = "\x1b[36m";
