@@ -24,7 +24,8 @@ bool jacobi_square(int64_t n, std::vector<double>& g, double* u, double* s, doub
   std::vector<double> v(static_cast<size_t>(n * n), 0.0);  // column-major
   for (int64_t j = 0; j < n; ++j) v[j * n + j] = 1.0;
   const size_t len = static_cast<size_t>(n);
-  const double tol = DBL_EPSILON * std::max<double>(1.0, static_cast<double>(n));
+  // Pairs count as orthogonal when |cos angle| <= sqrt(n) eps (as LAPACK dgesvj).
+  const double tol = DBL_EPSILON * std::sqrt(std::max<double>(1.0, static_cast<double>(n)));
   bool converged = false;
   for (int sweep = 0; sweep < 80 && !converged; ++sweep) {
     converged = true;
