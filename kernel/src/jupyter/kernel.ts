@@ -45,11 +45,6 @@ function log(text: string): void {
   writeSync(2, `[nbforge] ${text}\n`);
 }
 
-/** CPU time after start that the kernel may spend letting V8 optimize the type checker. */
-const JIT_WARM_UP_MS = 3000;
-/** The warm-up runs only once no request has come for this long. */
-const WARM_UP_AFTER_QUIET_MS = 250;
-
 /** process.exit kept for the kernel itself; cells get a version that refuses. */
 const exitProcess = process.exit.bind(process);
 
@@ -67,7 +62,6 @@ export class Kernel {
     this.postNow({ kind: "publish", parent: this.handling?.header ?? this.outputParent, msgType: type, content, metadata }),
   );
   private handling?: BridgedRequest;
-  private lastRequestAt = 0;
   /** Outputs go to the request that runs now, or after it ends, to the last execute (timers, promises). */
   private outputParent: Partial<MessageHeader> = {};
   private silent = false;
@@ -106,24 +100,7 @@ export class Kernel {
     setImmediate(() => {
       this.interpreter?.warmUp();
       void this.drain();
-      this.warmUpWhileIdle();
     });
-  }
-
-  /**
-   * Spends up to JIT_WARM_UP_MS of idle time after start checking synthetic cells
-   * (see Interpreter.warmUpStep), one short step at a time. It waits while the
-   * user is running cells, so it never competes with them for long.
-   */
-  private warmUpWhileIdle(step = 0, spentMs = 0): void {
-    if (spentMs >= JIT_WARM_UP_MS || !this.interpreter) return;
-    const quietForMs = performance.now() - this.lastRequestAt;
-    if (this.processing || this.queue.length > 0 || quietForMs < WARM_UP_AFTER_QUIET_MS) {
-      setTimeout(() => this.warmUpWhileIdle(step, spentMs), WARM_UP_AFTER_QUIET_MS).unref();
-      return;
-    }
-    const took = this.interpreter.warmUpStep(step);
-    setImmediate(() => this.warmUpWhileIdle(step + 1, spentMs + took)).unref();
   }
 
   private installGlobals(): void {
@@ -171,7 +148,6 @@ export class Kernel {
       case "ready":
         return;
       case "request":
-        this.lastRequestAt = performance.now();
         this.queue.push({ request: message.request, aborted: this.stopOnErrorPending });
         void this.drain();
         return;
@@ -191,6 +167,7 @@ export class Kernel {
         return;
       case "shutdown":
         this.output.flush();
+        this.interpreter?.close();
         setTimeout(() => exitProcess(0), 20);
         return;
     }

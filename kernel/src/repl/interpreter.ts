@@ -70,25 +70,6 @@ export class Interpreter {
     this.service.check("");
   }
 
-  /**
-   * Type-checks one synthetic cell, so that V8 optimizes the checker's code before
-   * the user's cells need it: until it has checked a few hundred cells, a cold
-   * checker takes two to three times as long per cell. The kernel calls this
-   * while it is idle. Returns how long the check took.
-   */
-  warmUpStep(i: number): number {
-    const started = performance.now();
-    const samples = [
-      `const w${i}: number = ${i}; w${i} * 2`,
-      `interface W${i} { a: number; b: string[] }\nconst v: W${i} = { a: ${i}, b: ["x"] };\nv.b.map((s) => s.length)`,
-      `function f${i}(x: number, y = "s"): string { return y.repeat(x) }\nf${i}(2).toUpperCase()`,
-      `class C${i} { private n = ${i}; get twice() { return this.n * 2 } }\nnew C${i}().twice`,
-      `const m${i} = new Map<string, number>([["a", ${i}]]);\nawait Promise.resolve([...m${i}.keys()].join(","))`,
-    ];
-    this.service.check(samples[i % samples.length]);
-    return performance.now() - started;
-  }
-
   private throwIfInterrupted(): void {
     const flags = this.interruptFlags;
     const requested = Atomics.load(flags, INTERRUPT_SLOTS.REQUESTED);
