@@ -23,7 +23,8 @@ const SIZES = [1, 2, 3, 5, 17, 64, 200];
 
 // Cholesky inputs: well-conditioned SPD matrices of each size, plus one whose
 // condition number is about 1e8.
-const spd = SIZES.map((n) => randomSpd(n, normal));
+// 400 takes the parallel path of the column updates.
+const spd = [...SIZES, 400].map((n) => randomSpd(n, normal));
 const illSpd = (() => {
   const n = 40;
   const a = randomSpd(n, normal, 1e-6);
@@ -120,7 +121,7 @@ describe("cholesky", () => {
   });
 
   test("choleskySolve solves A x = b for vectors and matrices", () => {
-    const a = spd[5];
+    const a = spd[SIZES.indexOf(64)];
     const l = cholesky(a);
     const x = Float64Array.from({ length: a.rows }, normal);
     const b = matmul(a, new Matrix(a.rows, 1, x)).data;
