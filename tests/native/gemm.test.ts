@@ -266,23 +266,31 @@ describe("gemm", () => {
     expect(() => native.setNumThreads(0)).toThrow(/setNumThreads: argument 'n' must be an integer >= 1/);
   });
 
-  test("addF32 and copyF32 match JavaScript on both paths", () => {
-    const random = seededRandom(7);
-    const n = 300_001;
-    const a = randomArray("float32", n, random) as Float32Array;
-    const b = randomArray("float32", n, random) as Float32Array;
+  // The second length is past the size where stores stream around the caches.
+  test.each([300_001, (1 << 22) + 5])("addF32 and copyF32 match JavaScript on both paths, length %i", (n) => {
+    // Cheap deterministic values: millions of generator calls are slow under jest.
+    const a = new Float32Array(n), b = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      a[i] = ((i * 7919) % 1009) / 1009 - 0.5;
+      b[i] = ((i * 104729) % 997) / 331 - 1.5;
+    }
+    const sum = new Float32Array(n); // storing rounds to float32, as Math.fround would (slow under jest)
+    for (let i = 0; i < n; i++) sum[i] = a[i] + b[i];
     for (const portable of [false, true]) {
       native.forcePortable(portable);
-      const out = new Float32Array(n);
+      const out = new Float32Array(n + 1).subarray(1); // misaligned on purpose
       native.addF32(a, b, out);
       let bad = 0;
-      for (let i = 0; i < n; i++) if (out[i] !== Math.fround(a[i] + b[i])) bad++;
+      for (let i = 0; i < n; i++) if (out[i] !== sum[i]) bad++;
       expect(bad).toBe(0);
     }
-    const copy = new Float32Array(n);
+    const copy = new Float32Array(n + 3).subarray(3);
     native.copyF32(a, copy);
-    expect(copy).toEqual(a);
+    let bad = 0;
+    for (let i = 0; i < n; i++) if (copy[i] !== a[i]) bad++;
+    expect(bad).toBe(0);
     expect(() => native.addF32(a, b, new Float32Array(3))).toThrow(/all must be equal/);
+    expect(() => native.copyF32(a, new Float32Array(3))).toThrow(/both must be equal/);
   });
 
   test("the FMA peak probe answers a positive rate", () => {

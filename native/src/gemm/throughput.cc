@@ -68,7 +68,39 @@ __attribute__((target("avx2,fma"))) void add_avx2(const float* a, const float* b
   }
   for (; i < n; ++i) out[i] = a[i] + b[i];
 }
+
+// For arrays far beyond the caches: non-temporal stores skip reading the
+// destination lines before writing them (a third less memory traffic for add).
+__attribute__((target("avx2,fma"))) void add_avx2_stream(const float* a, const float* b,
+                                                         float* out, int64_t n) {
+  int64_t i = 0;
+  for (; i < n && (reinterpret_cast<uintptr_t>(out + i) & 31) != 0; ++i) out[i] = a[i] + b[i];
+  for (; i + 16 <= n; i += 16) {
+    _mm256_stream_ps(out + i, _mm256_add_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+    _mm256_stream_ps(out + i + 8, _mm256_add_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8)));
+  }
+  _mm_sfence();
+  for (; i < n; ++i) out[i] = a[i] + b[i];
+}
+
+__attribute__((target("avx2,fma"))) void copy_avx2_stream(const float* src, float* dst, int64_t n) {
+  int64_t i = 0;
+  for (; i < n && (reinterpret_cast<uintptr_t>(dst + i) & 31) != 0; ++i) dst[i] = src[i];
+  for (; i + 32 <= n; i += 32) {
+    const __m256 x0 = _mm256_loadu_ps(src + i), x1 = _mm256_loadu_ps(src + i + 8);
+    const __m256 x2 = _mm256_loadu_ps(src + i + 16), x3 = _mm256_loadu_ps(src + i + 24);
+    _mm256_stream_ps(dst + i, x0);
+    _mm256_stream_ps(dst + i + 8, x1);
+    _mm256_stream_ps(dst + i + 16, x2);
+    _mm256_stream_ps(dst + i + 24, x3);
+  }
+  _mm_sfence();
+  for (; i < n; ++i) dst[i] = src[i];
+}
 #endif
+
+// Above this many elements (of each array) the stores stream past the caches.
+constexpr int64_t kStreamElements = int64_t(1) << 22;
 
 double fma_loop_portable(int64_t iterations, float* sink) {
   float r[16];
@@ -141,6 +173,7 @@ void add_f32(const float* a, const float* b, float* out, int64_t n, bool portabl
 #endif
   parallel_for(0, n, kGrain, [&](int64_t lo, int64_t hi) {
 #ifdef NBFORGE_THROUGHPUT_AVX2
+    if (avx2 && n >= kStreamElements) return add_avx2_stream(a + lo, b + lo, out + lo, hi - lo);
     if (avx2) return add_avx2(a + lo, b + lo, out + lo, hi - lo);
 #endif
     add_portable(a + lo, b + lo, out + lo, hi - lo);
@@ -149,6 +182,9 @@ void add_f32(const float* a, const float* b, float* out, int64_t n, bool portabl
 
 void copy_f32(const float* src, float* dst, int64_t n) {
   parallel_for(0, n, kGrain, [&](int64_t lo, int64_t hi) {
+#ifdef NBFORGE_THROUGHPUT_AVX2
+    if (n >= kStreamElements && cpu_has_avx2_fma()) return copy_avx2_stream(src + lo, dst + lo, hi - lo);
+#endif
     std::memcpy(dst + lo, src + lo, sizeof(float) * static_cast<std::size_t>(hi - lo));
   });
 }

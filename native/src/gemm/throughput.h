@@ -14,7 +14,7 @@ double fma_peak_gflops(double seconds, bool portable);
 // out[i] = a[i] + b[i], split across the pool (AVX2 where present unless portable).
 void add_f32(const float* a, const float* b, float* out, int64_t n, bool portable);
 
-// dst[i] = src[i], memcpy split across the pool.
+// dst[i] = src[i] split across the pool: memcpy, or AVX2 streaming stores for large arrays.
 void copy_f32(const float* src, float* dst, int64_t n);
 
 }  // namespace nbforge

@@ -1,0 +1,222 @@
+#!/usr/bin/env node
+// Tensor-core benchmark: nbforge against PyTorch (Debian's python3-torch), both
+// measured in this one run on the same number of threads.
+//
+//   node bench/tensor.mjs [--threads N] [--time 0.6] [--rounds 2] [--only gemm,memory]
+//
+// Each row is a spec (see `rows` below): a group, a name, a unit, the work one
+// call does (FLOPs or bytes; none for time rows), a setup returning nbforge's
+// call, and a Python snippet (setup + one call) for PyTorch. Both sides are
+// timed the same way: warm-up, then repeated calls for --time seconds, best
+// call kept (the machine is shared, so the best call is the least noisy), over
+// --rounds rounds that alternate the two sides. To add a row (softmax,
+// layer_norm, gelu, attention...), push a spec onto `rows`.
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { parseArgs } from "node:util";
+import { addon } from "@nbforge/native";
+import { formatRatio, renderTable } from "./stats.mjs";
+
+const native = addon;
+const { values: options } = parseArgs({
+  options: {
+    threads: { type: "string" },
+    time: { type: "string", default: "0.6" },
+    rounds: { type: "string", default: "2" },
+    only: { type: "string" },
+    python: { type: "string", default: process.env.NBFORGE_PYTHON ?? "/usr/bin/python3" },
+  },
+});
+const threads = Number(options.threads ?? native.numThreads());
+native.setNumThreads(threads);
+const seconds = Number(options.time);
+const rounds = Number(options.rounds);
+
+/** Deterministic pseudo-random Float32Array in [-1, 1). */
+function randomF32(length, seed = 1) {
+  const out = new Float32Array(length);
+  let state = seed >>> 0;
+  for (let i = 0; i < length; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    out[i] = state / 2147483648 - 1;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Row specs. unit: "GFLOP/s" or "GB/s" (work = FLOPs or bytes per call, higher
+// is better) or "ms" (time per call, lower is better).
+
+const rows = [];
+
+const gemmShapes = [
+  ["n=256", 256, 256, 256],
+  ["n=512", 512, 512, 512],
+  ["n=1024", 1024, 1024, 1024],
+  ["n=2048", 2048, 2048, 2048],
+  ["[4096x768]x[768x3072]", 4096, 3072, 768],
+  ["[4096x3072]x[3072x768]", 4096, 768, 3072],
+];
+for (const [name, m, n, k] of gemmShapes) {
+  rows.push({
+    group: "gemm",
+    name: `SGEMM ${name}`,
+    unit: "GFLOP/s",
+    work: 2 * m * n * k,
+    peakShare: true,
+    nbforge: () => {
+      const a = randomF32(m * k, 1), b = randomF32(k * n, 2), c = new Float32Array(m * n);
+      return () => native.gemmF32(false, false, m, n, k, 1, a, k, b, n, 0, c, n);
+    },
+    python: {
+      setup: `a = torch.randn(${m}, ${k}); b = torch.randn(${k}, ${n}); c = torch.empty(${m}, ${n})`,
+      run: "torch.mm(a, b, out=c)",
+    },
+  });
+}
+
+const elements = 1 << 24; // 64 MiB per array: far beyond the caches
+rows.push({
+  group: "memory",
+  name: `add f32 (${elements >> 20}M, out=)`,
+  unit: "GB/s",
+  work: 12 * elements, // read a and b, write out
+  nbforge: () => {
+    const a = randomF32(elements, 3), b = randomF32(elements, 4), out = new Float32Array(elements);
+    return () => native.addF32(a, b, out);
+  },
+  python: {
+    setup: `a = torch.randn(${elements}); b = torch.randn(${elements}); c = torch.empty(${elements})`,
+    run: "torch.add(a, b, out=c)",
+  },
+});
+rows.push({
+  group: "memory",
+  name: `copy f32 (${elements >> 20}M; memcpy / copy_)`,
+  unit: "GB/s",
+  work: 8 * elements,
+  nbforge: () => {
+    const a = randomF32(elements, 5), out = new Float32Array(elements);
+    return () => native.copyF32(a, out);
+  },
+  python: {
+    setup: `a = torch.randn(${elements}); c = torch.empty(${elements})`,
+    run: "c.copy_(a)",
+  },
+});
+
+// ---------------------------------------------------------------------------
+// Timing.
+
+function timeCall(fn) {
+  fn();
+  fn();
+  let best = Infinity;
+  let calls = 0;
+  const start = performance.now();
+  while (calls < 3 || performance.now() - start < seconds * 1000) {
+    const t0 = performance.now();
+    fn();
+    best = Math.min(best, performance.now() - t0);
+    calls++;
+  }
+  return best / 1000;
+}
+
+const pythonScript = String.raw`
+import json, sys, time, os
+specs = json.load(sys.stdin)
+threads, seconds = specs["threads"], specs["seconds"]
+try:
+    import torch
+except Exception as e:
+    print(json.dumps({"error": "import torch failed: %s" % e})); sys.exit(0)
+torch.set_num_threads(threads)
+torch.manual_seed(0)
+libs = sorted({line.split()[-1] for line in open("/proc/self/maps") if any(s in line for s in ("blas", "mkl", "lapack")) and "/" in line})
+info = {"torch": torch.__version__, "threads": torch.get_num_threads(), "libraries": libs,
+        "blas_info": next((p.split("=")[1] for p in torch.__config__.show().replace(",", " ").split() if p.startswith("BLAS_INFO=")), "?")}
+out = {"info": info, "times": {}}
+for row in specs["rows"]:
+    ns = {"torch": torch}
+    exec(row["setup"], ns)
+    fn = eval("lambda: " + row["run"], ns)
+    fn(); fn()
+    best, calls, start = float("inf"), 0, time.perf_counter()
+    while calls < 3 or time.perf_counter() - start < seconds:
+        t0 = time.perf_counter(); fn(); best = min(best, time.perf_counter() - t0); calls += 1
+    out["times"][row["name"]] = best
+    del ns
+print(json.dumps(out))
+`;
+
+function runPython(selected) {
+  const input = JSON.stringify({
+    threads,
+    seconds,
+    rows: selected.filter((r) => r.python).map((r) => ({ name: r.name, ...r.python })),
+  });
+  const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+  const run = spawnSync(options.python, ["-c", pythonScript], { input, env, encoding: "utf8", maxBuffer: 1 << 24 });
+  if (run.status !== 0) return { error: `${options.python} exited with ${run.status}: ${run.stderr.trim().split("\n").pop()}` };
+  try {
+    return JSON.parse(run.stdout.trim().split("\n").pop());
+  } catch {
+    return { error: `unreadable PyTorch output: ${run.stdout.slice(0, 200)} ${run.stderr.slice(0, 200)}` };
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+const groups = options.only ? new Set(options.only.split(",")) : null;
+const selected = rows.filter((r) => !groups || groups.has(r.group));
+const cpuModel = (() => {
+  try {
+    return readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1] ?? cpus()[0]?.model;
+  } catch {
+    return cpus()[0]?.model;
+  }
+})();
+
+console.log(`nbforge tensor benchmark: ${cpuModel}, ${threads} thread(s), GEMM kernel ${native.gemmKernel()}, backend ${native.gemmBackend()}`);
+const peak = native.fmaPeakGflops(1.0);
+console.log(`measured FMA peak (f32, AVX2 FMA on registers, all threads): ${peak.toFixed(1)} GFLOP/s`);
+
+const ours = new Map();
+const theirs = new Map();
+let pythonInfo = null;
+let pythonError = null;
+const calls = new Map(selected.map((r) => [r.name, r.nbforge()]));
+for (let round = 0; round < rounds; round++) {
+  const result = runPython(selected);
+  if (result.error) pythonError = result.error;
+  else {
+    pythonInfo = result.info;
+    for (const [name, t] of Object.entries(result.times)) theirs.set(name, Math.min(theirs.get(name) ?? Infinity, t));
+  }
+  for (const row of selected) ours.set(row.name, Math.min(ours.get(row.name) ?? Infinity, timeCall(calls.get(row.name))));
+}
+calls.clear();
+
+if (pythonInfo) {
+  const blas = pythonInfo.libraries.find((l) => /blas|mkl/i.test(l)) ?? "none found in /proc/self/maps";
+  console.log(`PyTorch ${pythonInfo.torch} on ${pythonInfo.threads} thread(s); BLAS_INFO=${pythonInfo.blas_info}; BLAS loaded: ${blas}`);
+  if (!/openblas/i.test(blas)) console.log("warning: PyTorch is not using OpenBLAS; install libopenblas0-pthread for a fair reference");
+} else {
+  console.log(`PyTorch: not measured (${pythonError})`);
+}
+
+const value = (row, t) => (row.unit === "ms" ? t * 1e3 : row.work / t / 1e9);
+const format = (x) => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
+const table = selected.map((row) => {
+  const mine = value(row, ours.get(row.name));
+  const ref = theirs.has(row.name) ? value(row, theirs.get(row.name)) : Number.NaN;
+  const ratio = row.unit === "ms" ? formatRatio(ref, mine) : formatRatio(mine, ref);
+  const share = row.peakShare ? `${((100 * mine) / peak).toFixed(0)}%` : "";
+  const refShare = row.peakShare && Number.isFinite(ref) ? `${((100 * ref) / peak).toFixed(0)}%` : "";
+  return [row.name, row.unit, format(mine), format(ref), ratio, share, refShare];
+});
+console.log();
+console.log(renderTable(["row", "unit", "nbforge", "PyTorch", "ratio", "% peak", "PyTorch % peak"], table));
+console.log(`\nratio > 1 means nbforge is faster; ${rounds} round(s), best call of each side per row.`);
