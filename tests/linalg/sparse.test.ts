@@ -1,6 +1,8 @@
 // SparseMatrix (CSR, general and symmetric upper-triangle storage) against
 // scipy.sparse.csr_matrix on fresh seeded random triplets with duplicates.
-import { Matrix, SparseMatrix } from "nbforge/dist/linalg/index.js";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { Matrix, SparseMatrix, cholesky, solveTriangular } from "nbforge/dist/linalg/index.js";
 import { gaussian, relErr, scipyReference, seededRandom, type Case, type Result } from "./reference.js";
 
 const TOL = 1e-10;
@@ -115,6 +117,52 @@ describe("SparseMatrix", () => {
     const y = new Matrix(2, 2);
     a.matmul(Matrix.fromRows([[1, 2], [0, 0], [3, 4]]), y);
     expect(y.toRows()).toEqual([[1, 2], [6, 8]]);
+  });
+
+  test("products and factorisations give the same bits whatever the number of threads", () => {
+    // The child runs the same computation on one thread; the numbers must match exactly.
+    const x = inputs[5];
+    const spdRows = 300;
+    const program = String.raw`
+      import { Matrix, SparseMatrix, cholesky, solveTriangular } from "nbforge/dist/linalg/index.js";
+      const input = JSON.parse((await import("node:fs")).readFileSync(0, "utf8"));
+      const f64 = (s) => new Float64Array(new Uint8Array(Buffer.from(s, "base64")).buffer);
+      const i32 = (s) => new Int32Array(new Uint8Array(Buffer.from(s, "base64")).buffer);
+      const a = SparseMatrix.fromTriplets(input.n, input.n, { row: i32(input.r), col: i32(input.c), value: f64(input.v) }, { symmetric: true });
+      const y = a.matvec(f64(input.x));
+      const p = new Matrix(input.m, input.m, f64(input.p));
+      const l = cholesky(p);
+      const z = solveTriangular(l, new Matrix(input.m, 40, f64(input.b)), { lower: true, transpose: true });
+      process.stdout.write(JSON.stringify([y, l.data, z.data].map((t) => Buffer.from(t.buffer).toString("base64"))));
+    `;
+    // Diagonally dominant, hence positive definite; large enough for parallel column updates.
+    const spd = new Matrix(spdRows, spdRows);
+    for (let i = 0; i < spdRows; i++) {
+      spd.set(i, i, spdRows);
+      for (let j = 0; j < i; j++) {
+        const v = normal();
+        spd.set(i, j, v);
+        spd.set(j, i, v);
+      }
+    }
+    const b = Float64Array.from({ length: spdRows * 40 }, normal);
+    const b64 = (t: Float64Array | Int32Array) => Buffer.from(t.buffer, t.byteOffset, t.byteLength).toString("base64");
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", program], {
+      cwd: fileURLToPath(new URL("../../../", import.meta.url)),
+      env: { ...process.env, NBFORGE_NUM_THREADS: "1" },
+      input: JSON.stringify({ n: x.rows, r: b64(x.r), c: b64(x.c), v: b64(x.v), x: b64(x.x), m: spdRows, p: b64(spd.data), b: b64(b) }),
+      encoding: "utf8",
+      maxBuffer: 1 << 28,
+    });
+    expect(run.stderr).toBe("");
+    const [y1, l1, z1] = (JSON.parse(run.stdout) as string[]).map((s) => Buffer.from(s, "base64"));
+    const a = SparseMatrix.fromTriplets(x.rows, x.cols, { row: x.r, col: x.c, value: x.v }, { symmetric: true });
+    const l = cholesky(spd);
+    const z = solveTriangular(l, new Matrix(spdRows, 40, b), { lower: true, transpose: true });
+    const bytes = (t: Float64Array) => Buffer.from(t.buffer, t.byteOffset, t.byteLength);
+    expect(bytes(a.matvec(x.x)).equals(y1)).toBe(true);
+    expect(bytes(l.data).equals(l1)).toBe(true);
+    expect(bytes(z.data).equals(z1)).toBe(true);
   });
 
   test("an empty matrix", () => {
