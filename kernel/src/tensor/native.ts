@@ -3,6 +3,8 @@ import { addon } from "@nbforge/native";
 
 export interface NativeStorage {
   dispose(): void;
+  /** Takes a new buffer after dispose(), so wrapper objects can be recycled. */
+  reset(dtype: number, numel: number, zero?: boolean): void;
   write(values: ArrayBufferView, offset: number): void;
   read(offset: number, count: number): ArrayBuffer;
   readonly numel: number;

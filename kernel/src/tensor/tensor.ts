@@ -23,8 +23,24 @@ export class StorageRef {
     readonly numel: number,
   ) {}
   release(): void {
-    if (--this.refs === 0) this.native.dispose();
+    if (--this.refs === 0) {
+      this.native.dispose();
+      if (storagePool.length < STORAGE_POOL_SIZE) storagePool.push(this.native);
+    }
   }
+}
+
+// Disposed native storages, recycled by Tensor.empty: a loop of small ops then
+// creates no new native wrapper objects (whose finalizers Node runs only when
+// the event loop turns), so even a synchronous 10,000-step loop stays bounded.
+const STORAGE_POOL_SIZE = 4096;
+const storagePool: NativeStorage[] = [];
+
+function allocStorage(dtype: DType, n: number, zero: boolean): NativeStorage {
+  const recycled = storagePool.pop();
+  if (recycled === undefined) return new nt.TensorStorage(DTYPE_CODE[dtype], n, zero);
+  recycled.reset(DTYPE_CODE[dtype], n, zero);
+  return recycled;
 }
 
 const finalizer = new FinalizationRegistry<StorageRef>((ref) => {
@@ -93,7 +109,7 @@ export class Tensor {
       if (!Number.isInteger(d) || d < 0) throw new RangeError(`shape ${fmtShape(shape)}: dimensions must be non-negative integers`);
     }
     const n = numelOf(shape);
-    const native = new nt.TensorStorage(DTYPE_CODE[dtype], n, zero);
+    const native = allocStorage(dtype, n, zero);
     return new Tensor(new StorageRef(native, dtype, n), shape, contiguousStrides(shape), 0);
   }
 
@@ -323,6 +339,10 @@ export class Tensor {
     return formatTensor(this);
   }
   [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return this.mimeBundle();
+  }
+  /** The display bundle: text/plain, plus text/html for small 2-D tensors. */
+  mimeBundle(): Record<string, string> {
     const bundle: Record<string, string> = { "text/plain": formatTensor(this) };
     const html = htmlTable(this);
     if (html !== null) bundle["text/html"] = html;

@@ -118,19 +118,42 @@ Storage::Storage(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Storage>(inf
     throw Napi::TypeError::New(env, "Storage(dtype, numel[, zero]): dtype and numel must be numbers");
   }
   env_ = env;
-  dtype_ = info[0].As<Napi::Number>().Int32Value();
+  allocate(info);
+}
+
+// Takes a fresh buffer for (dtype, numel[, zero]) from info[0..2].
+void Storage::allocate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    throw Napi::TypeError::New(env, "Storage(dtype, numel[, zero]): dtype and numel must be numbers");
+  }
+  const int dtype = info[0].As<Napi::Number>().Int32Value();
   const double n = info[1].As<Napi::Number>().DoubleValue();
-  if (dtype_size(dtype_) == 0) throw Napi::TypeError::New(env, "Storage: unknown dtype code " + std::to_string(dtype_));
+  if (dtype_size(dtype) == 0) throw Napi::TypeError::New(env, "Storage: unknown dtype code " + std::to_string(dtype));
   if (!(n >= 0) || n > 9.0e15) throw Napi::RangeError::New(env, "Storage: numel must be a non-negative integer");
-  numel_ = static_cast<int64_t>(n);
-  const std::size_t bytes = static_cast<std::size_t>(numel_) * dtype_size(dtype_);
-  data_ = static_cast<char*>(cache_alloc(bytes, &rounded_));
-  if (data_ == nullptr) {
+  const std::size_t bytes = static_cast<std::size_t>(n) * dtype_size(dtype);
+  std::size_t rounded = 0;
+  char* data = static_cast<char*>(cache_alloc(bytes, &rounded));
+  if (data == nullptr) {
     throw Napi::Error::New(env, "Storage: out of memory allocating " + std::to_string(bytes) + " bytes");
   }
+  dtype_ = dtype;
+  numel_ = static_cast<int64_t>(n);
+  data_ = data;
+  rounded_ = rounded;
+  released_ = false;
   const bool zero = info.Length() > 2 && info[2].ToBoolean().Value();
   if (zero) std::memset(data_, 0, bytes);
   Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(rounded_));
+}
+
+// reset(dtype, numel[, zero]): gives a disposed Storage a new buffer, so
+// TypeScript can recycle wrapper objects instead of creating one per tensor.
+Napi::Value Storage::Reset(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  release(&env);
+  allocate(info);
+  return env.Undefined();
 }
 
 void Storage::release(Napi::Env* env) {
@@ -206,6 +229,7 @@ static Napi::FunctionReference* g_storage_ctor = nullptr;
 void Storage::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "TensorStorage",
                                     {InstanceMethod<&Storage::Dispose>("dispose"),
+                                     InstanceMethod<&Storage::Reset>("reset"),
                                      InstanceMethod<&Storage::Write>("write"),
                                      InstanceMethod<&Storage::Read>("read"),
                                      InstanceAccessor<&Storage::GetNumel>("numel"),

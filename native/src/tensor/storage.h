@@ -46,6 +46,8 @@ class Storage : public Napi::ObjectWrap<Storage> {
 
  private:
   Napi::Value Dispose(const Napi::CallbackInfo& info);
+  Napi::Value Reset(const Napi::CallbackInfo& info);
+  void allocate(const Napi::CallbackInfo& info);
   Napi::Value Write(const Napi::CallbackInfo& info);
   Napi::Value Read(const Napi::CallbackInfo& info);
   Napi::Value GetNumel(const Napi::CallbackInfo& info);
@@ -58,7 +60,7 @@ class Storage : public Napi::ObjectWrap<Storage> {
   std::size_t rounded_ = 0;
   int64_t numel_ = 0;
   int dtype_ = 0;
-  bool released_ = false;
+  bool released_ = true;
   napi_env env_ = nullptr;
 };
 
