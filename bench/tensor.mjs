@@ -8,10 +8,11 @@
 // call does (FLOPs or bytes; none for time rows), a setup returning nbforge's
 // call, and a Python snippet (setup + one call) for PyTorch. Both sides are
 // timed the same way: warm-up, then repeated calls for --time seconds, best
-// call kept (the machine is shared, so the best call is the least noisy), over
-// --rounds rounds that alternate the two sides. To add a row (softmax,
+// call kept (the machine is shared, so the best call is the least noisy); the
+// two sides of a row run back to back, and each row --rounds times. To add a row (softmax,
 // layer_norm, gelu, attention...), push a spec onto `rows`.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
@@ -124,46 +125,70 @@ function timeCall(fn) {
   return best / 1000;
 }
 
+// PyTorch runs in one long-lived process that answers one row at a time, so
+// the two sides of each row are measured back to back (load on a shared
+// machine then hits both alike).
 const pythonScript = String.raw`
-import json, sys, time, os
-specs = json.load(sys.stdin)
-threads, seconds = specs["threads"], specs["seconds"]
+import json, sys, time
+def reply(obj):
+    sys.stdout.write(json.dumps(obj) + "\n"); sys.stdout.flush()
 try:
     import torch
 except Exception as e:
-    print(json.dumps({"error": "import torch failed: %s" % e})); sys.exit(0)
+    reply({"error": "import torch failed: %s" % e}); sys.exit(0)
+threads, seconds = int(sys.argv[1]), float(sys.argv[2])
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 libs = sorted({line.split()[-1] for line in open("/proc/self/maps") if any(s in line for s in ("blas", "mkl", "lapack")) and "/" in line})
-info = {"torch": torch.__version__, "threads": torch.get_num_threads(), "libraries": libs,
-        "blas_info": next((p.split("=")[1] for p in torch.__config__.show().replace(",", " ").split() if p.startswith("BLAS_INFO=")), "?")}
-out = {"info": info, "times": {}}
-for row in specs["rows"]:
-    ns = {"torch": torch}
-    exec(row["setup"], ns)
-    fn = eval("lambda: " + row["run"], ns)
+blas_info = next((p.split("=")[1] for p in torch.__config__.show().replace(",", " ").split() if p.startswith("BLAS_INFO=")), "?")
+reply({"torch": torch.__version__, "threads": torch.get_num_threads(), "libraries": libs, "blas_info": blas_info})
+cache = {}
+for line in sys.stdin:
+    row = json.loads(line)
+    if row["name"] not in cache:
+        ns = {"torch": torch}
+        exec(row["setup"], ns)
+        cache.clear()
+        cache[row["name"]] = eval("lambda: " + row["run"], ns)
+    fn = cache[row["name"]]
     fn(); fn()
     best, calls, start = float("inf"), 0, time.perf_counter()
     while calls < 3 or time.perf_counter() - start < seconds:
         t0 = time.perf_counter(); fn(); best = min(best, time.perf_counter() - t0); calls += 1
-    out["times"][row["name"]] = best
-    del ns
-print(json.dumps(out))
+    reply({"seconds": best})
 `;
 
-function runPython(selected) {
-  const input = JSON.stringify({
-    threads,
-    seconds,
-    rows: selected.filter((r) => r.python).map((r) => ({ name: r.name, ...r.python })),
-  });
+/** Starts the PyTorch process; resolves to { info, time(row) } or { error }. */
+async function startPython() {
   const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
-  const run = spawnSync(options.python, ["-c", pythonScript], { input, env, encoding: "utf8", maxBuffer: 1 << 24 });
-  if (run.status !== 0) return { error: `${options.python} exited with ${run.status}: ${run.stderr.trim().split("\n").pop()}` };
+  let child;
   try {
-    return JSON.parse(run.stdout.trim().split("\n").pop());
-  } catch {
-    return { error: `unreadable PyTorch output: ${run.stdout.slice(0, 200)} ${run.stderr.slice(0, 200)}` };
+    child = spawn(options.python, ["-c", pythonScript, String(threads), String(seconds)], { env, stdio: ["pipe", "pipe", "pipe"] });
+  } catch (error) {
+    return { error: String(error) };
+  }
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`${options.python} exited: ${stderr.trim().split("\n").pop() ?? ""}`);
+    return JSON.parse(value);
+  };
+  child.on("error", () => {});
+  try {
+    const info = await next();
+    if (info.error) return { error: info.error };
+    return {
+      info,
+      time: async (row) => {
+        child.stdin.write(JSON.stringify({ name: row.name, ...row.python }) + "\n");
+        return (await next()).seconds;
+      },
+      close: () => child.stdin.end(),
+    };
+  } catch (error) {
+    return { error: error.message };
   }
 }
 
@@ -180,24 +205,33 @@ const cpuModel = (() => {
 })();
 
 console.log(`nbforge tensor benchmark: ${cpuModel}, ${threads} thread(s), GEMM kernel ${native.gemmKernel()}, backend ${native.gemmBackend()}`);
-const peak = native.fmaPeakGflops(1.0);
-console.log(`measured FMA peak (f32, AVX2 FMA on registers, all threads): ${peak.toFixed(1)} GFLOP/s`);
+// The peak is measured before and after the rows (best of both): on a shared
+// machine a busy moment would otherwise understate it and flatter our share.
+let peak = native.fmaPeakGflops(1.0);
 
 const ours = new Map();
 const theirs = new Map();
-let pythonInfo = null;
-let pythonError = null;
-const calls = new Map(selected.map((r) => [r.name, r.nbforge()]));
+const torchSide = await startPython();
+const pythonInfo = torchSide.info ?? null;
+const pythonError = torchSide.error ?? null;
 for (let round = 0; round < rounds; round++) {
-  const result = runPython(selected);
-  if (result.error) pythonError = result.error;
-  else {
-    pythonInfo = result.info;
-    for (const [name, t] of Object.entries(result.times)) theirs.set(name, Math.min(theirs.get(name) ?? Infinity, t));
+  for (const row of selected) {
+    if (torchSide.time && row.python) {
+      theirs.set(row.name, Math.min(theirs.get(row.name) ?? Infinity, await torchSide.time(row)));
+    }
+    const call = row.nbforge();
+    ours.set(row.name, Math.min(ours.get(row.name) ?? Infinity, timeCall(call)));
   }
-  for (const row of selected) ours.set(row.name, Math.min(ours.get(row.name) ?? Infinity, timeCall(calls.get(row.name))));
 }
-calls.clear();
+torchSide.close?.();
+peak = Math.max(peak, native.fmaPeakGflops(1.0));
+native.setNumThreads(1);
+const perThread = native.fmaPeakGflops(0.5);
+native.setNumThreads(threads);
+console.log(`measured FMA peak (f32, 8-wide ${native.gemmKernel() === "avx2" ? "AVX2 " : ""}FMAs on registers): ` +
+  `${peak.toFixed(1)} GFLOP/s with ${threads} thread(s) together; one thread alone ${perThread.toFixed(1)}, x${threads} = ${(perThread * threads).toFixed(1)}`);
+// The larger of the two is the peak we divide by (the conservative choice).
+peak = Math.max(peak, perThread * threads);
 
 if (pythonInfo) {
   const blas = pythonInfo.libraries.find((l) => /blas|mkl/i.test(l)) ?? "none found in /proc/self/maps";

@@ -233,14 +233,25 @@ describe("gemm", () => {
         expect(native.gemmBlocking(dtype)).toEqual(saved);
       });
 
-      test("1 and 3 threads give correct results", () => {
+      test("1, 2, 3 and 8 threads give correct results, split by rows or by columns", () => {
         const before = native.numThreads();
-        const cs: Case = { transA: false, transB: true, m: 97, n: 61, k: 77, alpha: 1, beta: 1, pad: 1 };
+        // Tall (split by rows) and short-wide (split by columns) products.
+        const threadCases: Case[] = [
+          { transA: false, transB: true, m: 97, n: 61, k: 77, alpha: 1, beta: 1, pad: 1 },
+          { transA: true, transB: false, m: 10, n: 300, k: 80, alpha: 1, beta: 0.5, pad: 2 },
+          { transA: true, transB: true, m: 50, n: 130, k: 90, alpha: -1, beta: 0, pad: 0 },
+        ];
         try {
-          for (const threads of [1, 3]) {
+          for (const threads of [1, 2, 3, 8]) {
             native.setNumThreads(threads);
             expect(native.numThreads()).toBe(threads);
-            expect(runAndCompare(dtype, cs, problem("threads", cs))).toBeLessThanOrEqual(1);
+            for (const [i, cs] of threadCases.entries()) {
+              for (const path of paths.filter((p) => p.name.startsWith("nbforge"))) {
+                path.setup();
+                const worst = runAndCompare(dtype, cs, problem(`threads${i}`, cs));
+                expect({ threads, path: path.name, case: i, ok: worst <= 1 }).toEqual({ threads, path: path.name, case: i, ok: true });
+              }
+            }
           }
         } finally {
           native.setNumThreads(before);

@@ -350,81 +350,95 @@ void scale_c(int64_t m, int64_t n, T beta, T* c, int64_t ldc) {
 
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
+// One thread's share: the whole loop nest over a block of C, packing into this
+// thread's own buffers.
 template <typename T>
-void gemm_packed(const KernelSet<T>& ks, Blocking blk, bool trans_a, bool trans_b, int64_t m,
+void gemm_serial(const KernelSet<T>& ks, Blocking blk, bool trans_a, bool trans_b, int64_t m,
                  int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb,
                  T beta, T* c, int64_t ldc) {
   const int mr = ks.mr;
   const int nr = ks.nr;
-  const int threads = num_threads();
   const int64_t kc_max = std::max<int64_t>(1, blk.kc);
   const int64_t nc_max = std::max<int64_t>(nr, blk.nc / nr * nr);
-  // Rows of A per block: at most MC, and enough blocks to keep every thread busy
-  // (a multiple of the thread count where M allows it).
-  int64_t m_blocks = (m + blk.mc - 1) / std::max<int64_t>(blk.mc, 1);
-  if (m_blocks >= threads) m_blocks = round_up(m_blocks, threads);
-  int64_t mc = round_up((m + m_blocks - 1) / m_blocks, mr);
-  m_blocks = (m + mc - 1) / mc;
-
+  const int64_t mc_max = std::max<int64_t>(mr, blk.mc / mr * mr);
   const int64_t nc_alloc = std::min<int64_t>(nc_max, round_up(n, nr));
   const int64_t kc_alloc = std::min<int64_t>(kc_max, k);
+  const int64_t mc_alloc = std::min<int64_t>(mc_max, round_up(m, mr));
   T* packed_b = static_cast<T*>(t_pack_b.get(sizeof(T) * nc_alloc * kc_alloc + 64));
-
+  T* packed_a = static_cast<T*>(t_pack_a.get(sizeof(T) * mc_alloc * kc_alloc + 64));
+  alignas(64) T tile[8 * 16];
   for (int64_t jc = 0; jc < n; jc += nc_max) {
     const int64_t nc = std::min<int64_t>(nc_max, n - jc);
     const int64_t panels = (nc + nr - 1) / nr;
-    // Few A blocks: split the B panels between threads too.
-    const int64_t n_splits =
-        m_blocks >= threads ? 1 : std::min<int64_t>(panels, (threads + m_blocks - 1) / m_blocks);
-    const int64_t panels_per_split = (panels + n_splits - 1) / n_splits;
     for (int64_t pc = 0; pc < k; pc += kc_max) {
       const int64_t kc = std::min<int64_t>(kc_max, k - pc);
       const T beta_step = pc == 0 ? beta : T(1);
-      parallel_for(0, panels, std::max<int64_t>(1, 4096 / kc), [&](int64_t lo, int64_t hi) {
-        ks.pack_b(trans_b, b, ldb, pc, kc, jc, nc, lo, hi, packed_b);
-      });
-      parallel_for(0, m_blocks * n_splits, 1, [&](int64_t lo, int64_t hi) {
-        T* packed_a = static_cast<T*>(t_pack_a.get(sizeof(T) * mc * kc + 64));
-        alignas(64) T tile[8 * 16];
-        int64_t packed_block = -1;
-        for (int64_t task = lo; task < hi; ++task) {
-          const int64_t ib = task / n_splits;
-          const int64_t js = task % n_splits;
-          const int64_t ic = ib * mc;
-          const int64_t mcb = std::min<int64_t>(mc, m - ic);
-          if (packed_block != ib) {
-            ks.pack_a(trans_a, a, lda, ic, mcb, pc, kc, packed_a);
-            packed_block = ib;
-          }
-          const int64_t pe = std::min<int64_t>(panels, (js + 1) * panels_per_split);
-          for (int64_t panel = js * panels_per_split; panel < pe; ++panel) {
-            const int64_t jr = panel * nr;
-            const int64_t cols = std::min<int64_t>(nr, nc - jr);
-            const T* bp = packed_b + jr * kc;
-            for (int64_t ir = 0; ir < mcb; ir += mr) {
-              const int64_t rows = std::min<int64_t>(mr, mcb - ir);
-              const T* ap = packed_a + ir * kc;
-              T* cp = c + (ic + ir) * ldc + jc + jr;
-              if (rows == mr && cols == nr) {
-                ks.micro(kc, ap, bp, cp, ldc, alpha, beta_step);
-              } else {
-                ks.micro(kc, ap, bp, tile, nr, alpha, T(0));
-                for (int64_t i = 0; i < rows; ++i) {
-                  T* ci = cp + i * ldc;
-                  const T* ti = tile + i * nr;
-                  if (beta_step == T(0)) {
-                    for (int64_t j = 0; j < cols; ++j) ci[j] = ti[j];
-                  } else {
-                    for (int64_t j = 0; j < cols; ++j) ci[j] = ti[j] + beta_step * ci[j];
-                  }
+      ks.pack_b(trans_b, b, ldb, pc, kc, jc, nc, 0, panels, packed_b);
+      for (int64_t ic = 0; ic < m; ic += mc_max) {
+        const int64_t mcb = std::min<int64_t>(mc_max, m - ic);
+        ks.pack_a(trans_a, a, lda, ic, mcb, pc, kc, packed_a);
+        for (int64_t panel = 0; panel < panels; ++panel) {
+          const int64_t jr = panel * nr;
+          const int64_t cols = std::min<int64_t>(nr, nc - jr);
+          const T* bp = packed_b + jr * kc;
+          for (int64_t ir = 0; ir < mcb; ir += mr) {
+            const int64_t rows = std::min<int64_t>(mr, mcb - ir);
+            const T* ap = packed_a + ir * kc;
+            T* cp = c + (ic + ir) * ldc + jc + jr;
+            if (rows == mr && cols == nr) {
+              ks.micro(kc, ap, bp, cp, ldc, alpha, beta_step);
+            } else {
+              ks.micro(kc, ap, bp, tile, nr, alpha, T(0));
+              for (int64_t i = 0; i < rows; ++i) {
+                T* ci = cp + i * ldc;
+                const T* ti = tile + i * nr;
+                if (beta_step == T(0)) {
+                  for (int64_t j = 0; j < cols; ++j) ci[j] = ti[j];
+                } else {
+                  for (int64_t j = 0; j < cols; ++j) ci[j] = ti[j] + beta_step * ci[j];
                 }
               }
             }
           }
         }
-      });
+      }
     }
   }
+}
+
+// C is cut into a grid of blocks, one per thread, and each thread runs the
+// whole loop nest on its block: one hand-off to the pool per GEMM, no barrier
+// between packing and computing. Each thread packs the part of A and B its
+// block needs (the duplicated packing is O(1/block size) of the arithmetic).
+template <typename T>
+void gemm_packed(const KernelSet<T>& ks, Blocking blk, bool trans_a, bool trans_b, int64_t m,
+                 int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb,
+                 T beta, T* c, int64_t ldc) {
+  const int threads = num_threads();
+  const double flops = 2.0 * double(m) * double(n) * double(k);
+  // Rows first (each thread then streams all of B once); columns when M is short.
+  int64_t tm = 1, tn = 1;
+  if (threads > 1 && flops >= 2.0 * 48 * 48 * 48) {
+    tm = std::max<int64_t>(1, std::min<int64_t>(threads, m / (4 * ks.mr)));
+    tn = std::max<int64_t>(1, std::min<int64_t>(threads / tm, n / (2 * ks.nr)));
+  }
+  if (tm * tn == 1) {
+    gemm_serial(ks, blk, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  const int64_t rows = round_up((m + tm - 1) / tm, ks.mr);
+  const int64_t cols = round_up((n + tn - 1) / tn, ks.nr);
+  parallel_for(0, tm * tn, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t task = lo; task < hi; ++task) {
+      const int64_t i0 = (task / tn) * rows;
+      const int64_t j0 = (task % tn) * cols;
+      if (i0 >= m || j0 >= n) continue;
+      const T* ab = trans_a ? a + i0 : a + i0 * lda;
+      const T* bb = trans_b ? b + j0 * ldb : b + j0;
+      gemm_serial(ks, blk, trans_a, trans_b, std::min(rows, m - i0), std::min(cols, n - j0), k,
+                  alpha, ab, lda, bb, ldb, beta, c + i0 * ldc + j0, ldc);
+    }
+  });
 }
 
 template <typename T>
