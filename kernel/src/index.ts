@@ -5,3 +5,24 @@ export type { MimeBundle, Displayable, DisplayOptions } from "./display/display.
 export { Comm, CommManager } from "./jupyter/comm.js";
 export type { CommData, CommTarget } from "./jupyter/comm.js";
 export * from "./tensor/index.js";
+export {
+  Matrix,
+  cholesky,
+  choleskySolve,
+  solveTriangular,
+  eigh,
+  qr,
+  svd,
+  NotPositiveDefiniteError,
+  SparseMatrix,
+} from "./linalg/index.js";
+export type {
+  MatrixInput,
+  EighResult,
+  QrResult,
+  SvdResult,
+  SolveTriangularOptions,
+  SparseOptions,
+  Triplet,
+  TripletArrays,
+} from "./linalg/index.js";
