@@ -290,17 +290,101 @@ __attribute__((target("avx2,fma"))) void micro_f64_6x8_avx2(int64_t kc, const do
   NBFORGE_F64_STORE(5)
 }
 
-// Packing compiled for AVX2 too, so the gathers and copies vectorise.
+// Packing compiled for AVX2 too. The two gathers (row-major A into 6-row
+// panels, transposed B into 16-column panels) transpose 8x8 blocks in registers.
+__attribute__((target("avx2,fma"))) inline void transpose8x8(__m256& x0, __m256& x1, __m256& x2,
+                                                              __m256& x3, __m256& x4, __m256& x5,
+                                                              __m256& x6, __m256& x7) {
+  const __m256 t0 = _mm256_unpacklo_ps(x0, x1), t1 = _mm256_unpackhi_ps(x0, x1);
+  const __m256 t2 = _mm256_unpacklo_ps(x2, x3), t3 = _mm256_unpackhi_ps(x2, x3);
+  const __m256 t4 = _mm256_unpacklo_ps(x4, x5), t5 = _mm256_unpackhi_ps(x4, x5);
+  const __m256 t6 = _mm256_unpacklo_ps(x6, x7), t7 = _mm256_unpackhi_ps(x6, x7);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+  x0 = _mm256_permute2f128_ps(s0, s4, 0x20);
+  x1 = _mm256_permute2f128_ps(s1, s5, 0x20);
+  x2 = _mm256_permute2f128_ps(s2, s6, 0x20);
+  x3 = _mm256_permute2f128_ps(s3, s7, 0x20);
+  x4 = _mm256_permute2f128_ps(s0, s4, 0x31);
+  x5 = _mm256_permute2f128_ps(s1, s5, 0x31);
+  x6 = _mm256_permute2f128_ps(s2, s6, 0x31);
+  x7 = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
 __attribute__((target("avx2,fma"))) void pack_a_f32_avx2(bool t, const float* a, int64_t lda,
                                                           int64_t i0, int64_t mc, int64_t p0,
                                                           int64_t kc, float* dst) {
-  pack_a<float, 6>(t, a, lda, i0, mc, p0, kc, dst);
+  if (t) return pack_a<float, 6>(t, a, lda, i0, mc, p0, kc, dst);
+  int64_t ir = 0;
+  for (; ir + 6 <= mc; ir += 6) {
+    const float* r = a + (i0 + ir) * lda + p0;
+    float* d = dst + ir * kc;
+    int64_t p = 0;
+    // Each column of 6 is stored as 8 floats; the 2 extra land where the next
+    // column (or the next panel, or the buffer's slack) is written afterwards.
+    for (; p + 8 <= kc; p += 8) {
+      __m256 x0 = _mm256_loadu_ps(r + p), x1 = _mm256_loadu_ps(r + lda + p);
+      __m256 x2 = _mm256_loadu_ps(r + 2 * lda + p), x3 = _mm256_loadu_ps(r + 3 * lda + p);
+      __m256 x4 = _mm256_loadu_ps(r + 4 * lda + p), x5 = _mm256_loadu_ps(r + 5 * lda + p);
+      __m256 x6 = _mm256_setzero_ps(), x7 = _mm256_setzero_ps();
+      transpose8x8(x0, x1, x2, x3, x4, x5, x6, x7);
+      float* o = d + p * 6;
+      _mm256_storeu_ps(o, x0);
+      _mm256_storeu_ps(o + 6, x1);
+      _mm256_storeu_ps(o + 12, x2);
+      _mm256_storeu_ps(o + 18, x3);
+      _mm256_storeu_ps(o + 24, x4);
+      _mm256_storeu_ps(o + 30, x5);
+      _mm256_storeu_ps(o + 36, x6);
+      _mm256_storeu_ps(o + 42, x7);
+    }
+    for (; p < kc; ++p)
+      for (int i = 0; i < 6; ++i) d[p * 6 + i] = r[i * lda + p];
+  }
+  if (ir < mc) pack_a<float, 6>(t, a, lda, i0 + ir, mc - ir, p0, kc, dst + ir * kc);
 }
+
 __attribute__((target("avx2,fma"))) void pack_b_f32_avx2(bool t, const float* b, int64_t ldb,
                                                           int64_t p0, int64_t kc, int64_t j0,
                                                           int64_t nc, int64_t pb, int64_t pe,
                                                           float* dst) {
-  pack_b<float, 16>(t, b, ldb, p0, kc, j0, nc, pb, pe, dst);
+  if (!t) return pack_b<float, 16>(t, b, ldb, p0, kc, j0, nc, pb, pe, dst);
+  for (int64_t panel = pb; panel < pe; ++panel) {
+    const int64_t jr = panel * 16;
+    if (jr + 16 > nc) {
+      pack_b<float, 16>(t, b, ldb, p0, kc, j0, nc, panel, panel + 1, dst);
+      continue;
+    }
+    float* d = dst + jr * kc;
+    int64_t p = 0;
+    for (; p + 8 <= kc; p += 8) {
+      for (int half = 0; half < 2; ++half) {
+        const float* r = b + (j0 + jr + 8 * half) * ldb + p0 + p;
+        __m256 x0 = _mm256_loadu_ps(r), x1 = _mm256_loadu_ps(r + ldb);
+        __m256 x2 = _mm256_loadu_ps(r + 2 * ldb), x3 = _mm256_loadu_ps(r + 3 * ldb);
+        __m256 x4 = _mm256_loadu_ps(r + 4 * ldb), x5 = _mm256_loadu_ps(r + 5 * ldb);
+        __m256 x6 = _mm256_loadu_ps(r + 6 * ldb), x7 = _mm256_loadu_ps(r + 7 * ldb);
+        transpose8x8(x0, x1, x2, x3, x4, x5, x6, x7);
+        float* o = d + p * 16 + 8 * half;
+        _mm256_store_ps(o, x0);
+        _mm256_store_ps(o + 16, x1);
+        _mm256_store_ps(o + 32, x2);
+        _mm256_store_ps(o + 48, x3);
+        _mm256_store_ps(o + 64, x4);
+        _mm256_store_ps(o + 80, x5);
+        _mm256_store_ps(o + 96, x6);
+        _mm256_store_ps(o + 112, x7);
+      }
+    }
+    for (; p < kc; ++p)
+      for (int j = 0; j < 16; ++j) d[p * 16 + j] = b[(j0 + jr + j) * ldb + p0 + p];
+  }
 }
 __attribute__((target("avx2,fma"))) void pack_a_f64_avx2(bool t, const double* a, int64_t lda,
                                                           int64_t i0, int64_t mc, int64_t p0,
