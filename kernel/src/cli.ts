@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// nbforge install | uninstall | kernel | run
+// nbforge install | uninstall | kernel | run | test
 import { installKernelspec, uninstallKernelspec, type InstallLocation } from "./jupyter/kernelspec.js";
 
 const USAGE = `usage:
   nbforge install [--user | --sys-prefix | --prefix P]   write the "TypeScript (nbforge)" kernelspec
   nbforge uninstall [--user | --sys-prefix | --prefix P] remove it
   nbforge kernel --connection-file FILE                 run the kernel (Jupyter starts this)
-  nbforge run NOTEBOOK [-o OUT] [--kernel-name NAME]    execute a notebook and save it with its outputs`;
+  nbforge run NOTEBOOK [-o OUT] [--kernel-name NAME]    execute a notebook and save it with its outputs
+  nbforge test [NOTEBOOKS...] [options]                 re-run notebooks and compare with their saved outputs
+                                                        (nbforge test --help lists the options)`;
 
 class UsageError extends Error {}
 
@@ -60,6 +62,19 @@ async function main(argv: string[]): Promise<number> {
       if (!notebook) throw new UsageError("run: which notebook? e.g. nbforge run notebooks/00-tour.ipynb -o out.ipynb");
       const { runNotebookCommand } = await import("./notebook/run-command.js");
       return runNotebookCommand(notebook, { output, kernelName });
+    }
+    case "test": {
+      const { testCommand, TestUsageError, TEST_USAGE } = await import("./notebook/test/command.js");
+      if (args.includes("-h") || args.includes("--help")) {
+        console.log(TEST_USAGE);
+        return 0;
+      }
+      try {
+        return await testCommand(args);
+      } catch (e) {
+        if (e instanceof TestUsageError) throw new UsageError(e.message);
+        throw e;
+      }
     }
     case undefined:
     case "-h":
