@@ -1,7 +1,9 @@
 // The tour notebook, run through the nbforge kernel by runNotebook: every cell
-// runs, and its outputs match values computed here independently.
+// runs, and its outputs match values computed here independently. The tour is
+// saved with its outputs, and those pass `nbforge test`.
 import { readNotebook, type CodeCell, type Output } from "nbforge/dist/notebook/nbformat.js";
 import { runNotebook } from "nbforge/dist/notebook/run.js";
+import { testNotebook } from "nbforge/dist/notebook/test/tester.js";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -30,14 +32,18 @@ describe("notebooks/00-tour.ipynb", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test("the committed tour has no outputs and asks for the nbforge kernel", async () => {
+  test("the committed tour is saved with its outputs, asks for the nbforge kernel and passes nbforge test", async () => {
     const nb = await readNotebook(TOUR);
     expect(nb.metadata.kernelspec).toEqual({ name: "nbforge", display_name: "TypeScript (nbforge)", language: "typescript" });
     expect(nb.metadata.language_info?.name).toBe("typescript");
     const code = nb.cells.filter((c): c is CodeCell => c.cell_type === "code");
     expect(code.length).toBeGreaterThanOrEqual(8);
     expect(code.length).toBeLessThanOrEqual(12);
-    expect(code.every((c) => c.outputs.length === 0 && c.execution_count === null)).toBe(true);
+    expect(code.map((c) => c.execution_count)).toEqual(code.map((_, i) => i + 1));
+    expect(code.every((c) => c.outputs.length > 0)).toBe(true);
+    const report = await testNotebook(TOUR, { argv: NBFORGE_ARGV, interruptMode: "message", cellTimeoutMs: 30_000 });
+    expect(report.cells.filter((c) => c.verdict === "failed")).toEqual([]);
+    expect(report.verdict).toBe("passed");
   });
 
   test("runs cell by cell with the expected outputs", async () => {
@@ -48,7 +54,7 @@ describe("notebooks/00-tour.ipynb", () => {
 
     const cells = (await readNotebook(outputPath)).cells.filter((c): c is CodeCell => c.cell_type === "code");
     expect(cells.map((c) => c.execution_count)).toEqual(cells.map((_, i) => i + 1));
-    const [sums, distance, awaited, streams, displays, handle, hash, fibonacci, typeError, last] = cells;
+    const [sums, distance, awaited, streams, displays, handle, hash, fibonacci, tensors, training, typeError, last] = cells;
 
     expect(resultText(sums)).toBe(String(2 + 3 + 5 + 7 + 11));
     expect(resultText(distance)).toBe("5");
@@ -71,6 +77,22 @@ describe("notebooks/00-tour.ipynb", () => {
 
     const fib = [0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89];
     expect(resultText(fibonacci).replace(/\s+/g, "")).toBe(`[${fib.join(",")}]`);
+
+    // A seeded 2x3 normal sample: its shape and dtype, and six values of a standard normal's range.
+    const tensorText = resultText(tensors);
+    expect(tensorText).toContain("shape=[2, 3], dtype=float32");
+    const values = (tensorText.match(/-?\d+\.\d{4}/g) ?? []).map(Number);
+    expect(values).toHaveLength(6);
+    expect(values.every((v) => Math.abs(v) < 5)).toBe(true);
+
+    // Gradient descent on y = 3x - 1 recovers the line; the progress bar was updated in place to its end.
+    const bars = ofType(training, "display_data");
+    expect(bars).toHaveLength(1);
+    expect(String(bars[0].data["text/plain"])).toMatch(/\[#{20}\] 60\/60/);
+    const learned = ofType(training, "stream").map((s) => s.text).join("");
+    const [, w, b] = /w = (-?[\d.]+), b = (-?[\d.]+)/.exec(learned) ?? [];
+    expect(Number(w)).toBeCloseTo(3, 3);
+    expect(Number(b)).toBeCloseTo(-1, 3);
 
     const [error] = ofType(typeError, "error");
     expect(error.evalue).toMatch(/not assignable to type 'number'/);
