@@ -18,3 +18,4 @@ export { sum, mean, max, min, argmax, argmin, variance } from "./ops/reduce.js";
 export { softmax, logSoftmax } from "./ops/softmax.js";
 export { matmul } from "./ops/matmul.js";
 export { reshape, permute, transpose, slice, expand, squeeze, unsqueeze, contiguous, cast } from "./ops/views.js";
+export { layerNorm, rmsNorm } from "./ops/norm.js";
