@@ -19,3 +19,4 @@ export { softmax, logSoftmax } from "./ops/softmax.js";
 export { matmul } from "./ops/matmul.js";
 export { reshape, permute, transpose, slice, expand, squeeze, unsqueeze, contiguous, cast } from "./ops/views.js";
 export { layerNorm, rmsNorm } from "./ops/norm.js";
+export { embedding } from "./ops/embedding.js";
