@@ -35,10 +35,10 @@ export function lineDiff(expected: string, got: string): { sign: " " | "-" | "+"
     if (i < a.length && j < b.length && a[i] === b[j]) {
       out.push({ sign: " ", line: a[i++] });
       j++;
-    } else if (j < b.length && (i >= a.length || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      out.push({ sign: "+", line: b[j++] });
-    } else {
+    } else if (i < a.length && (j >= b.length || lcs[i + 1][j] >= lcs[i][j + 1])) {
       out.push({ sign: "-", line: a[i++] });
+    } else {
+      out.push({ sign: "+", line: b[j++] });
     }
   }
   return out;
