@@ -20,3 +20,5 @@ export { matmul } from "./ops/matmul.js";
 export { reshape, permute, transpose, slice, expand, squeeze, unsqueeze, contiguous, cast } from "./ops/views.js";
 export { layerNorm, rmsNorm } from "./ops/norm.js";
 export { embedding } from "./ops/embedding.js";
+export { crossEntropy } from "./ops/loss.js";
+export type { CrossEntropyOptions, Reduction } from "./ops/loss.js";
