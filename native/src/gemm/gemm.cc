@@ -23,6 +23,7 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <thread>
 
 #include "cpu_features.h"
 #include "gemm/backend.h"
@@ -42,6 +43,11 @@ namespace {
 
 std::atomic<bool> g_force_portable{false};
 std::atomic<int> g_backend{static_cast<int>(Backend::Nbforge)};
+// Row-split threads share one packed B (NBFORGE_GEMM_SHARE_B=0 turns it off, to compare).
+std::atomic<bool> g_share_b{[] {
+  const char* env = std::getenv("NBFORGE_GEMM_SHARE_B");
+  return !(env && env[0] == '0');
+}()};
 
 // Defaults tuned on a 2-core Zen (48 KiB L1d, 1 MiB L2, 32 MiB L3); see bench/tensor.mjs.
 std::atomic<int64_t> g_f32_mc{144}, g_f32_kc{384}, g_f32_nc{4080};
@@ -490,6 +496,109 @@ void gemm_serial(const KernelSet<T>& ks, Blocking blk, bool trans_a, bool trans_
   }
 }
 
+// A barrier for the threads of one parallel_for whose chunks each run on their
+// own thread: spins briefly, then yields (the machine may be oversubscribed).
+class SpinBarrier {
+ public:
+  explicit SpinBarrier(int parties) : parties_(parties) {}
+  void wait() {
+    const int generation = generation_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == parties_) {
+      arrived_.store(0, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
+      return;
+    }
+    for (int spins = 0; generation_.load(std::memory_order_acquire) == generation; ++spins) {
+      if (spins < 4000) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  }
+
+ private:
+  const int parties_;
+  std::atomic<int> arrived_{0};
+  std::atomic<int> generation_{0};
+};
+
+// Rows of C split between `parts` threads that share one packed B block: each
+// packs its share of the B panels, all meet, each multiplies its rows against
+// the whole block, all meet again before the next block overwrites it.
+template <typename T>
+void gemm_shared_b(const KernelSet<T>& ks, Blocking blk, int parts, bool trans_a, bool trans_b,
+                   int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
+                   int64_t ldb, T beta, T* c, int64_t ldc) {
+  const int mr = ks.mr;
+  const int nr = ks.nr;
+  const int64_t kc_max = std::max<int64_t>(1, blk.kc);
+  const int64_t nc_max = std::max<int64_t>(nr, blk.nc / nr * nr);
+  const int64_t mc_max = std::max<int64_t>(mr, blk.mc / mr * mr);
+  const int64_t nc_alloc = std::min<int64_t>(nc_max, round_up(n, nr));
+  const int64_t kc_alloc = std::min<int64_t>(kc_max, k);
+  T* packed_b = static_cast<T*>(t_pack_b.get(sizeof(T) * nc_alloc * kc_alloc + 64));
+  const int64_t rows_per_part = round_up((m + parts - 1) / parts, mr);
+  SpinBarrier barrier(parts);
+  parallel_for(0, parts, 1, [&](int64_t lo, int64_t hi) {
+    if (hi - lo != 1) {
+      // Run inline (a nested call): no partners to meet, so no sharing.
+      gemm_serial(ks, blk, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
+    const int64_t part = lo;
+    const int64_t r0 = std::min<int64_t>(m, part * rows_per_part);
+    const int64_t r1 = std::min<int64_t>(m, r0 + rows_per_part);
+    const int64_t mc_alloc = std::min<int64_t>(mc_max, round_up(std::max<int64_t>(r1 - r0, 1), mr));
+    T* packed_a = static_cast<T*>(t_pack_a.get(sizeof(T) * mc_alloc * kc_alloc + 64));
+    alignas(64) T tile[8 * 16];
+    for (int64_t jc = 0; jc < n; jc += nc_max) {
+      const int64_t nc = std::min<int64_t>(nc_max, n - jc);
+      const int64_t panels = (nc + nr - 1) / nr;
+      const int64_t share = (panels + parts - 1) / parts;
+      for (int64_t pc = 0; pc < k; pc += kc_max) {
+        const int64_t kc = std::min<int64_t>(kc_max, k - pc);
+        const T beta_step = pc == 0 ? beta : T(1);
+        const int64_t pb = std::min<int64_t>(panels, part * share);
+        const int64_t pe = std::min<int64_t>(panels, pb + share);
+        if (pb < pe) ks.pack_b(trans_b, b, ldb, pc, kc, jc, nc, pb, pe, packed_b);
+        barrier.wait();
+        for (int64_t ic = r0; ic < r1; ic += mc_max) {
+          const int64_t mcb = std::min<int64_t>(mc_max, r1 - ic);
+          ks.pack_a(trans_a, a, lda, ic, mcb, pc, kc, packed_a);
+          for (int64_t panel = 0; panel < panels; ++panel) {
+            const int64_t jr = panel * nr;
+            const int64_t cols = std::min<int64_t>(nr, nc - jr);
+            const T* bp = packed_b + jr * kc;
+            for (int64_t ir = 0; ir < mcb; ir += mr) {
+              const int64_t rows = std::min<int64_t>(mr, mcb - ir);
+              const T* ap = packed_a + ir * kc;
+              T* cp = c + (ic + ir) * ldc + jc + jr;
+              if (rows == mr && cols == nr) {
+                ks.micro(kc, ap, bp, cp, ldc, alpha, beta_step);
+              } else {
+                ks.micro(kc, ap, bp, tile, nr, alpha, T(0));
+                for (int64_t i = 0; i < rows; ++i) {
+                  T* ci = cp + i * ldc;
+                  const T* ti = tile + i * nr;
+                  if (beta_step == T(0)) {
+                    for (int64_t j = 0; j < cols; ++j) ci[j] = ti[j];
+                  } else {
+                    for (int64_t j = 0; j < cols; ++j) ci[j] = ti[j] + beta_step * ci[j];
+                  }
+                }
+              }
+            }
+          }
+        }
+        barrier.wait();
+      }
+    }
+  });
+}
+
 // C is cut into a grid of blocks, one per thread, and each thread runs the
 // whole loop nest on its block: one hand-off to the pool per GEMM, no barrier
 // between packing and computing. Each thread packs the part of A and B its
@@ -508,6 +617,11 @@ void gemm_packed(const KernelSet<T>& ks, Blocking blk, bool trans_a, bool trans_
   }
   if (tm * tn == 1) {
     gemm_serial(ks, blk, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  if (tn == 1 && g_share_b.load()) {
+    gemm_shared_b(ks, blk, static_cast<int>(tm), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
+                  beta, c, ldc);
     return;
   }
   const int64_t rows = round_up((m + tm - 1) / tm, ks.mr);
