@@ -174,6 +174,7 @@ export async function testNotebook(path: string, options: NotebookTestOptions = 
 
   const fresh = new Map<CodeCell, CellExecution>();
   let kernelGone: string | undefined;
+  const comparisons: (() => void)[] = [];
   try {
     for (const { cell, index, number, directives } of plan) {
       const cellReport: CellReport = {
@@ -210,14 +211,17 @@ export async function testNotebook(path: string, options: NotebookTestOptions = 
       const failure = executionFailure(run, directives, options.cellTimeoutMs);
       if (failure) cellReport.reasons.push(failure);
       const compared = !directives.ignoreOutput && (!options.lax || directives.checkOutput) && cell.execution_count !== null;
+      cellReport.verdict = compared ? "passed" : "unchecked";
       if (compared && !options.update && run.status !== "timeout") {
-        cellReport.reasons.push(...compareOutputs(run.outputs, cell.outputs, compareOptions(options, directives)));
+        // Compared once every cell has run: a later cell may still update this cell's displays.
+        comparisons.push(() => cellReport.reasons.push(...compareOutputs(run.outputs, cell.outputs, compareOptions(options, directives))));
       }
-      cellReport.verdict = cellReport.reasons.length > 0 ? "failed" : compared ? "passed" : "unchecked";
     }
   } finally {
     await session.close();
   }
+  for (const compare of comparisons) compare();
+  for (const cell of report.cells) if (cell.reasons.length > 0) cell.verdict = "failed";
 
   if (kernelGone !== undefined) return fail(`the kernel stopped: ${kernelGone.split("\n")[0]}`);
   if (report.cells.some((c) => c.verdict === "failed")) {
