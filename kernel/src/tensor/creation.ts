@@ -86,9 +86,18 @@ export class Generator {
   fill(t: Tensor, kind: number, a: number, b: number): void {
     this.counter += nt.tensorRandom(kind, t.storage.native, t.offset, t.numel, this.seedLo, this.seedHi, this.counter, a, b);
   }
+  /** @internal runs a native draw at the current offset; draw returns the Philox blocks it used. */
+  draw(fn: (seedLo: number, seedHi: number, counter: number) => number): void {
+    this.counter += fn(this.seedLo, this.seedHi, this.counter);
+  }
 }
 
 let defaultGenerator = new Generator(0);
+
+/** @internal the generator rand/randn/multinomial use without { generator }. */
+export function defaultGeneratorOf(): Generator {
+  return defaultGenerator;
+}
 
 /** Seeds the global generator that rand/randn use without { generator }. */
 export function manualSeed(seed: number): Generator {

@@ -9,6 +9,9 @@ import * as ew from "./ops/elementwise.js";
 import * as red from "./ops/reduce.js";
 import * as lin from "./ops/matmul.js";
 import * as sm from "./ops/softmax.js";
+import * as ix from "./ops/indexing.js";
+import * as join from "./ops/joining.js";
+import * as samp from "./ops/sampling.js";
 import { runBackward, type GradNode } from "./autograd.js";
 import { formatTensor, htmlTable } from "./display.js";
 
@@ -330,6 +333,18 @@ export class Tensor {
   softmax(dim = -1): Tensor { return sm.softmax(this, dim); }
   logSoftmax(dim = -1): Tensor { return sm.logSoftmax(this, dim); }
   matmul(other: Tensor): Tensor { return lin.matmul(this, other); }
+
+  // ---- indexing, splitting, sampling ----
+  gather(dim: number, index: Tensor): Tensor { return ix.gather(this, dim, index); }
+  scatter(dim: number, index: Tensor, src: TensorLike): Tensor { return ix.scatter(this, dim, index, src); }
+  scatterAdd(dim: number, index: Tensor, src: TensorLike): Tensor { return ix.scatterAdd(this, dim, index, src); }
+  indexSelect(dim: number, index: Tensor): Tensor { return ix.indexSelect(this, dim, index); }
+  maskedFill(mask: Tensor, value: number): Tensor { return ix.maskedFill(this, mask, value); }
+  /** condition ? this : other (PyTorch's x.where(condition, other)). */
+  where(condition: Tensor, other: TensorLike): Tensor { return ix.where(condition, this, other); }
+  split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] { return join.split(this, splitSizeOrSections, dim); }
+  chunk(chunks: number, dim = 0): Tensor[] { return join.chunk(this, chunks, dim); }
+  topk(k: number, dim = -1, largest = true): { values: Tensor; indices: Tensor } { return samp.topk(this, k, dim, largest); }
 
   // ---- display ----
   toString(): string {
