@@ -16,6 +16,7 @@ const CASES: Case[] = [
 
 let refs: Map<string, RefResult>;
 const inputs = new Map<string, Tensor>();
+const grads = new Map<string, Tensor>();
 
 beforeAll(() => {
   manualSeed(seed);
@@ -25,6 +26,7 @@ beforeAll(() => {
       const x = randn(c.shape, { dtype });
       const gy = randn(c.shape.map((s, i) => (i === (c.dim + c.shape.length) % c.shape.length ? c.k : s)), { dtype });
       inputs.set(`${c.name}_${dtype}`, x);
+      grads.set(`${c.name}_${dtype}`, gy);
       const call = `torch.topk(x[0], ${c.k}, ${c.dim}, largest=${c.largest ? "True" : "False"})`;
       cases.push({ id: `${c.name}_${dtype}_v`, code: `${call}.values`, inputs: [x], gy });
       cases.push({ id: `${c.name}_${dtype}_i`, code: `${call}.indices`, inputs: [x] });
@@ -47,8 +49,9 @@ describe("topk against PyTorch", () => {
         expect(Array.from(indices.data() as BigInt64Array, Number)).toEqual(Array.from(ri.out));
         const err = relError(values.data() as Float64Array, rv.out);
         if (!(err <= TOL[dtype])) throw new Error(`${id}: values relative error ${err} (seed ${seed})`);
-        const gy = randn([...values.shape], { dtype: dtype as DType });
-        void gy;
+        values.backward(grads.get(id) as Tensor);
+        const gerr = relError((x.grad as Tensor).data() as Float64Array, rv.grads[0] as Float64Array);
+        if (!(gerr <= TOL[dtype])) throw new Error(`${id}: gradient relative error ${gerr} (seed ${seed})`);
       });
     }
   }
