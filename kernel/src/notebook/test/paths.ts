@@ -2,7 +2,7 @@
 // for *.ipynb) and globs (*, ?, **, {a,b}). Checkpoints and `*.out.ipynb` files
 // (what `nbforge run` writes) inside folders are left out.
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { join, relative, resolve, sep } from "node:path";
 
 const GLOB_CHARS = /[*?{[]/;
 
@@ -73,7 +73,7 @@ export function expandNotebookPaths(patterns: readonly string[], cwd = process.c
   };
   for (const pattern of patterns) {
     if (!GLOB_CHARS.test(pattern)) {
-      const full = join(cwd, pattern);
+      const full = resolve(cwd, pattern);
       if (existsSync(full) && statSync(full).isDirectory()) {
         const found: string[] = [];
         walk(full, found);
@@ -87,7 +87,7 @@ export function expandNotebookPaths(patterns: readonly string[], cwd = process.c
     const firstGlob = segments.findIndex((s) => GLOB_CHARS.test(s));
     const base = segments.slice(0, firstGlob).join("/");
     const regex = globToRegExp(segments.slice(firstGlob).join("/"));
-    const root = join(cwd, base);
+    const root = resolve(cwd, base);
     const found: string[] = [];
     walk(root, found);
     const before = result.length;
