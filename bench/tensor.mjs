@@ -14,7 +14,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { readFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { addon } from "@nbforge/native";
 import { formatRatio, renderTable } from "./stats.mjs";
@@ -204,7 +204,8 @@ const cpuModel = (() => {
   }
 })();
 
-console.log(`nbforge tensor benchmark: ${cpuModel}, ${threads} thread(s), GEMM kernel ${native.gemmKernel()}, backend ${native.gemmBackend()}`);
+console.log(`nbforge tensor benchmark: ${cpuModel}, ${cpus().length} CPUs, ${threads} thread(s), GEMM kernel ${native.gemmKernel()}, backend ${native.gemmBackend()}`);
+console.log(`load average before the run: ${loadavg().map((x) => x.toFixed(2)).join(" ")} (other work on the machine shows up as noise in both columns)`);
 // The peak is measured before and after the rows (best of both): on a shared
 // machine a busy moment would otherwise understate it and flatter our share.
 let peak = native.fmaPeakGflops(1.0);

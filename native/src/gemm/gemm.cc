@@ -698,12 +698,9 @@ bool use_blas(int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t
   if (!(fits_int(m) && fits_int(n) && fits_int(k) && fits_int(lda) && fits_int(ldb) && fits_int(ldc)))
     return false;
   if (lib.set_threads) {
-    static int configured = 0;
+    static std::atomic<int> configured{0};
     const int want = num_threads();
-    if (configured != want) {
-      lib.set_threads(want);
-      configured = want;
-    }
+    if (configured.exchange(want) != want) lib.set_threads(want);
   }
   return true;
 }
