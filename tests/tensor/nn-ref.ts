@@ -13,6 +13,8 @@ export interface NNCase {
   /** Builds the inputs in dtype; `ints` lists the positions holding integer tensors (int64 or int32). */
   make: (dtype: DType) => Tensor[];
   ints?: number[];
+  /** Positions of float inputs held constant (no gradient asked or compared), e.g. an attention mask. */
+  consts?: number[];
   fn: (...x: Tensor[]) => Tensor;
   backward?: boolean;
 }
@@ -52,7 +54,8 @@ export function torchSuite(title: string, cases: readonly NNCase[]): void {
           const p = prepared.find((q) => q.c === c && q.dtype === dtype) as Prepared;
           const ref = refs.get(p.ref.id) as RefResult;
           const wantGrad = p.ref.gy !== undefined;
-          const inputs = p.ours.map((x, i) => (c.ints?.includes(i) ? x : x.detach().requiresGrad_(wantGrad)));
+          const fixed = (i: number) => c.ints?.includes(i) === true || c.consts?.includes(i) === true;
+          const inputs = p.ours.map((x, i) => (fixed(i) ? x : x.detach().requiresGrad_(wantGrad)));
           const out = c.fn(...inputs);
           expect(out.shape).toEqual(ref.shape);
           const tol = TOL[dtype];
@@ -62,7 +65,7 @@ export function torchSuite(title: string, cases: readonly NNCase[]): void {
           out.backward(p.ref.gy);
           inputs.forEach((x, i) => {
             const g = ref.grads[i];
-            if (g === null || c.ints?.includes(i)) return;
+            if (g === null || fixed(i)) return;
             expect(x.grad).not.toBeNull();
             const err = relError((x.grad as Tensor).data() as Float64Array, g);
             if (!(err <= tol)) throw new Error(`${p.ref.id} backward input ${i}: relative error ${err} > ${tol} (seed ${seed})`);

@@ -24,6 +24,8 @@ export { crossEntropy } from "./ops/loss.js";
 export type { CrossEntropyOptions, Reduction } from "./ops/loss.js";
 export { dropout } from "./ops/dropout.js";
 export type { DropoutOptions } from "./ops/dropout.js";
+export { scaledDotProductAttention } from "./ops/attention.js";
+export type { AttentionOptions } from "./ops/attention.js";
 export { gather, scatter, scatterAdd, indexSelect, maskedFill, where } from "./ops/indexing.js";
 export { cat, stack, split, chunk } from "./ops/joining.js";
 export { topk, multinomial } from "./ops/sampling.js";

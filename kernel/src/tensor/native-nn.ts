@@ -1,5 +1,6 @@
 // Typed face of the neural-network kernels (native/src/tensor/norm.cc,
-// embedding.cc, loss.cc): fused norms, embedding lookup, cross-entropy, dropout mask.
+// embedding.cc, loss.cc, attention.cc): fused norms, embedding lookup,
+// cross-entropy, dropout mask, scaled-dot-product attention.
 import { addon } from "@nbforge/native";
 import type { NativeStorage } from "./native.js";
 
@@ -20,6 +21,11 @@ export interface NativeNN {
     rows: number, n: number, ignoreIndex: number, smoothing: number, reduction: number): void;
   /** In place: u[i] = u[i] >= p ? 1 / (1 - p) : 0. */
   tensorDropoutMask(u: S, off: number, n: number, p: number): void;
+  tensorAttention(q: S, qOff: number, k: S, kOff: number, v: S, vOff: number, mask: S | null, maskOff: number,
+    out: S, outOff: number, batch: number, lq: number, lk: number, d: number, dv: number, scale: number, causal: boolean): void;
+  /** gq, gk, gv: contiguous at offset 0, overwritten. */
+  tensorAttentionBackward(q: S, qOff: number, k: S, kOff: number, v: S, vOff: number, mask: S | null, maskOff: number,
+    go: S, goOff: number, gq: S, gk: S, gv: S, batch: number, lq: number, lk: number, d: number, dv: number, scale: number, causal: boolean): void;
 }
 
 export const nn = addon as unknown as NativeNN;
