@@ -3,6 +3,8 @@
 // over several strided operands. Header-only, internal linkage.
 #pragma once
 
+#include "tensor/philox.h"
+
 #include <napi.h>
 
 #include <cstdint>
@@ -85,31 +87,9 @@ bool with_arith(int dtype, F fn) {
   }
 }
 
-// Philox4x32-10, the same generator as tensorRandom in kernels.cc.
-struct Philox {
-  uint32_t k0, k1;
-  void block(uint64_t counter, uint32_t out[4]) const {
-    uint32_t c0 = static_cast<uint32_t>(counter), c1 = static_cast<uint32_t>(counter >> 32), c2 = 0, c3 = 0;
-    uint32_t a = k0, b = k1;
-    for (int r = 0; r < 10; ++r) {
-      const uint64_t p0 = static_cast<uint64_t>(0xD2511F53u) * c0;
-      const uint64_t p1 = static_cast<uint64_t>(0xCD9E8D57u) * c2;
-      const uint32_t hi0 = static_cast<uint32_t>(p0 >> 32), lo0 = static_cast<uint32_t>(p0);
-      const uint32_t hi1 = static_cast<uint32_t>(p1 >> 32), lo1 = static_cast<uint32_t>(p1);
-      c0 = hi1 ^ c1 ^ a;
-      c1 = lo1;
-      c2 = hi0 ^ c3 ^ b;
-      c3 = lo0;
-      a += 0x9E3779B9u;
-      b += 0xBB67AE85u;
-    }
-    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
-  }
-};
-
-inline double unit_double(uint32_t hi, uint32_t lo) {
-  return static_cast<double>(((static_cast<uint64_t>(hi) << 32) | lo) >> 11) * (1.0 / 9007199254740992.0);
-}
+// The generator is shared with the other random ops.
+using ::nbforge::tensor::Philox;
+inline double unit_double(uint32_t hi, uint32_t lo) { return unit_from_u64(hi, lo); }
 
 }  // namespace ixutil
 }  // namespace tensor

@@ -15,6 +15,7 @@
 #include "cpu_features.h"
 #include "gemm/gemm.h"
 #include "parallel.h"
+#include "tensor/philox.h"
 #include "registry.h"
 #include "tensor/storage.h"
 
@@ -618,32 +619,6 @@ Napi::Value Arange(const Napi::CallbackInfo& info) {
 
 // ---- random: Philox4x32-10, counter based, so any block can be computed independently ----
 
-struct Philox {
-  uint32_t k0, k1;
-  void block(uint64_t counter, uint32_t out[4]) const {
-    uint32_t c0 = static_cast<uint32_t>(counter), c1 = static_cast<uint32_t>(counter >> 32), c2 = 0, c3 = 0;
-    uint32_t a = k0, b = k1;
-    for (int r = 0; r < 10; ++r) {
-      const uint64_t p0 = static_cast<uint64_t>(0xD2511F53u) * c0;
-      const uint64_t p1 = static_cast<uint64_t>(0xCD9E8D57u) * c2;
-      const uint32_t hi0 = static_cast<uint32_t>(p0 >> 32), lo0 = static_cast<uint32_t>(p0);
-      const uint32_t hi1 = static_cast<uint32_t>(p1 >> 32), lo1 = static_cast<uint32_t>(p1);
-      c0 = hi1 ^ c1 ^ a;
-      c1 = lo1;
-      c2 = hi0 ^ c3 ^ b;
-      c3 = lo0;
-      a += 0x9E3779B9u;
-      b += 0xBB67AE85u;
-    }
-    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
-  }
-};
-
-inline double u32_to_unit_f(uint32_t u) { return static_cast<double>(u >> 8) * (1.0 / 16777216.0); }
-inline double u64_to_unit_d(uint32_t hi, uint32_t lo) {
-  return static_cast<double>(((static_cast<uint64_t>(hi) << 32) | lo) >> 11) * (1.0 / 9007199254740992.0);
-}
-
 // tensorRandom(kind, out, off, n, seedLo, seedHi, counter, a, b) -> blocks used
 // kind 0: uniform [a, b); kind 1: normal(mean a, std b). float32: 4 values per
 // block, float64: 2 values per block.
@@ -667,7 +642,7 @@ Napi::Value Random(const Napi::CallbackInfo& info) {
       ph.block(counter + static_cast<uint64_t>(blk), r);
       double v[4] = {0, 0, 0, 0};
       if (f32) {
-        for (int j = 0; j < 4; ++j) v[j] = u32_to_unit_f(r[j]);
+        for (int j = 0; j < 4; ++j) v[j] = unit_from_u32(r[j]);
         if (kind == 1) {
           for (int j = 0; j < 4; j += 2) {
             const double rad = std::sqrt(-2.0 * std::log(1.0 - v[j]));
@@ -677,8 +652,8 @@ Napi::Value Random(const Napi::CallbackInfo& info) {
           }
         }
       } else {
-        v[0] = u64_to_unit_d(r[0], r[1]);
-        v[1] = u64_to_unit_d(r[2], r[3]);
+        v[0] = unit_from_u64(r[0], r[1]);
+        v[1] = unit_from_u64(r[2], r[3]);
         if (kind == 1) {
           const double rad = std::sqrt(-2.0 * std::log(1.0 - v[0]));
           const double th = kTwoPi * v[1];
