@@ -2,12 +2,17 @@
 //
 //   for jc in N by NC:                    B block (KC x NC) lives in L3
 //     for pc in K by KC:
-//       pack op(B)[pc, jc] into NR-wide panels (in parallel)
-//       for ic in M by MC (in parallel):  A block (MC x KC) lives in L2
+//       pack op(B)[pc, jc] into NR-wide panels
+//       for ic in M by MC:                A block (MC x KC) lives in L2
 //         pack op(A)[ic, pc] into MR-tall panels
 //         for jr in NC by NR:             B micro-panel (KC x NR) lives in L1
 //           for ir in MC by MR:
 //             micro-kernel: MR x NR tile of C in registers, KC rank-1 updates
+//
+// Threads: one pool hand-off per product. Usually the rows of C are split
+// between the threads, which share each packed B block (each packs a share of
+// its panels; two spin-barrier meetings per block). When M is too short, C is
+// cut by columns too and each thread runs the whole nest on its own block.
 //
 // The micro-kernels are 6x16 (float) and 6x8 (double) with AVX2+FMA, picked at
 // run time, and 4x8 / 4x4 plain C++ elsewhere. Edge tiles run the same kernel
