@@ -25,6 +25,14 @@ const CASES: { name: string; run(client: KernelClient): Promise<void> }[] = [
     },
   },
   {
+    name: "a variable whose type the cell never named keeps that type in later cells",
+    async run(client) {
+      // manualSeed returns nbforge's Generator, which must not become the built-in Generator.
+      expect(statusOf(await client.execute('import { manualSeed } from "nbforge";\nconst generator = manualSeed(0);'))).toBe("ok");
+      expect(result(await client.execute('import { randn } from "nbforge";\nrandn([2], { generator }).shape'))).toBe("[ 2 ]");
+    },
+  },
+  {
     name: "a re-run cell may declare its names again",
     async run(client) {
       expect(statusOf(await client.execute("const label = 1;"))).toBe("ok");

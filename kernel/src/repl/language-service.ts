@@ -153,7 +153,9 @@ export class NotebookLanguageService implements CellChecker {
     const file = program?.getSourceFile(this.cellPath);
     if (!program || !file) return;
     const checker = program.getTypeChecker();
-    const flags = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseAliasDefinedOutsideCurrentScope;
+    // With the file as the enclosing scope, types whose names are not in scope
+    // there print as import("...").Name, so a later cell gets the same type.
+    const flags = ts.TypeFormatFlags.NoTruncation;
     const added = historyEntries(file, this.cellOffset, (name) => checker.typeToString(checker.getTypeAtLocation(name), file, flags));
     this.history.record(cell, added);
   }

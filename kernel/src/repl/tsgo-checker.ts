@@ -135,12 +135,15 @@ export class TsgoChecker implements CellChecker {
 
   commit(cell: string): void {
     this.setCell(cell);
-    const checker = this.project.checker;
+    const { checker, program } = this.project;
     // tsgo's own syntax tree lives in its process; ours locates the declarations.
     const file = ts.createSourceFile(this.cellPath, this.fileText, ts.ScriptTarget.ES2022, true);
+    // With the file as the enclosing scope, types whose names are not in scope
+    // there print as import("...").Name, so a later cell gets the same type.
+    const scope = program.getSourceFile(this.cellPath);
     const added = historyEntries(file, this.cellOffset, (name) => {
       const type = checker.getTypeAtPosition(this.cellPath, name.getStart(file));
-      return type ? checker.typeToString(type, undefined, ts.TypeFormatFlags.NoTruncation) : undefined;
+      return type ? checker.typeToString(type, scope, ts.TypeFormatFlags.NoTruncation) : undefined;
     });
     this.history.record(cell, added);
   }
