@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# One-call check of nbforge's CUDA kernels on a machine with a GPU and nvcc (no
+# Node needed):
+#   1. builds native/build/cuda/libnbforge_cuda.so (build.sh --strict) and the
+#      C++/CUDA test program native/cuda/test/check.cu, which holds a CPU
+#      reference (double precision) of every kernel;
+#   2. compares every kernel with the reference on seeded random inputs;
+#   3. prints time and GB/s or TFLOP/s, next to PyTorch where `import torch`
+#      finds a GPU.
+# Exit status: 0 all checks pass; 1 a mismatch (or a build failure); 3 no GPU
+# (after compiling, so a machine without a GPU still checks that it builds).
+#
+#   bash native/cuda/check.sh                  # everything
+#   bash native/cuda/check.sh --compile-only   # build only; exit 0
+#   bash native/cuda/check.sh --quick          # checks, no timings
+#   NBF_CUDA_ARCHS=90 bash native/cuda/check.sh   # build sm_90 only (H100/H200)
+set -u
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+out="$here/../build/cuda"
+compile_only=0
+quick=""
+for arg in "$@"; do
+  case "$arg" in
+    --compile-only) compile_only=1 ;;
+    --quick) quick="--quick" ;;
+    *) echo "check.sh: unknown option $arg (use --compile-only or --quick)" >&2; exit 2 ;;
+  esac
+done
+
+echo "== 1. build"
+bash "$here/build.sh" --strict || { echo "check.sh: FAIL: the library did not build"; exit 1; }
+if [ ! -f "$out/libnbforge_cuda.so" ]; then
+  echo "check.sh: FAIL: $(cat "$out/status.txt" 2>/dev/null || echo 'no library built')"
+  exit 1
+fi
+nvcc="$(command -v nvcc || true)"
+[ -z "$nvcc" ] && for d in "${CUDA_HOME:-}" "${CUDA_PATH:-}" /usr/local/cuda; do
+  [ -n "$d" ] && [ -x "$d/bin/nvcc" ] && { nvcc="$d/bin/nvcc"; break; }
+done
+arch="${NBF_CUDA_ARCHS:-90}"
+arch="${arch##* }"
+"$nvcc" -O2 -std=c++17 -I"$here" -gencode "arch=compute_$arch,code=sm_$arch" -gencode "arch=compute_$arch,code=compute_$arch" \
+  "$here/test/check.cu" -o "$out/nbf_cuda_check" -L"$out" -lnbforge_cuda -Xlinker -rpath,'$ORIGIN' \
+  || { echo "check.sh: FAIL: test/check.cu did not compile"; exit 1; }
+echo "built $out/nbf_cuda_check"
+if [ $compile_only -eq 1 ]; then echo "check.sh: compiled only (--compile-only)"; exit 0; fi
+
+if ! "$out/nbf_cuda_check" --probe; then
+  echo "check.sh: no GPU found: compiled the library and the test program, ran nothing"
+  exit 3
+fi
+command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
+
+times=""
+if [ -z "$quick" ] && command -v python3 >/dev/null 2>&1 && \
+   python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" >/dev/null 2>&1; then
+  echo "== timing PyTorch $(python3 -c 'import torch; print(torch.__version__)') for comparison"
+  times="$out/torch_times.tsv"
+  timeout 300 python3 "$here/test/torch_bench.py" > "$times" || { echo "(torch timing failed; continuing without it)"; times=""; }
+else
+  [ -z "$quick" ] && echo "(no PyTorch with CUDA here: timings without a torch column)"
+fi
+
+echo "== 2./3. compare with the CPU reference, then time"
+NBF_TORCH_TIMES="$times" "$out/nbf_cuda_check" $quick
+rc=$?
+[ $rc -eq 0 ] && echo "check.sh: PASS" || echo "check.sh: FAIL (exit $rc)"
+exit $rc
