@@ -24,6 +24,7 @@ export function defaultHistoryPath(): string {
 
 export class HistoryStore {
   private readonly records: HistoryRecord[] = [];
+  private folderMade = false;
   readonly session: number;
 
   constructor(private readonly path = defaultHistoryPath()) {
@@ -44,7 +45,8 @@ export class HistoryStore {
     const record: HistoryRecord = { session: this.session, line, input, ...(output !== undefined ? { output } : {}) };
     this.records.push(record);
     try {
-      mkdirSync(dirname(this.path), { recursive: true });
+      if (!this.folderMade) mkdirSync(dirname(this.path), { recursive: true });
+      this.folderMade = true;
       appendFileSync(this.path, `${JSON.stringify(record)}\n`);
     } catch {
       // History is a convenience; a read-only home must not break execution.

@@ -45,6 +45,9 @@ function log(text: string): void {
   writeSync(2, `[nbforge] ${text}\n`);
 }
 
+/** Synthetic cells compiled at start, while the kernel waits for its first request. */
+const COMPILER_WARM_UP_STEPS = 400;
+
 /** process.exit kept for the kernel itself; cells get a version that refuses. */
 const exitProcess = process.exit.bind(process);
 
@@ -100,7 +103,15 @@ export class Kernel {
     setImmediate(() => {
       this.interpreter?.warmUp();
       void this.drain();
+      this.warmUpUntilFirstRequest();
     });
+  }
+
+  /** Warms the cell compiler in short steps until the first request arrives. */
+  private warmUpUntilFirstRequest(step = 0): void {
+    if (step >= COMPILER_WARM_UP_STEPS || this.executionCount > 0 || this.processing || this.queue.length > 0) return;
+    for (let i = 0; i < 10; i++) this.interpreter?.warmUpCompiler(step + i);
+    setImmediate(() => this.warmUpUntilFirstRequest(step + 10));
   }
 
   private installGlobals(): void {
@@ -229,6 +240,9 @@ export class Kernel {
     try {
       for (let next = this.queue.shift(); next; next = this.queue.shift()) {
         await this.handle(next.request, next.aborted);
+        // The reply is out; now let the checker record what the cell declared.
+        this.flushOutbox();
+        this.interpreter.commitPending();
       }
     } finally {
       this.processing = false;

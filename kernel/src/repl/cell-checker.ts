@@ -49,7 +49,7 @@ export class DeclarationHistory {
   private entries: HistoryEntry[] = [];
 
   /** The checker's file for a cell: the history minus the names the cell redeclares, then the cell. */
-  compose(cell: string): { text: string; offset: number; importsModules: boolean } {
+  compose(cell: string): { text: string; offset: number; importsModules: boolean; parsed: ts.SourceFile } {
     const probe = ts.createSourceFile("cell.ts", cell, ts.ScriptTarget.ES2022, false);
     const redeclared = declaredNames(probe);
     const header = this.entries
@@ -58,7 +58,7 @@ export class DeclarationHistory {
       .join("\n");
     const prefix = `${header}\n`;
     const importsModules = probe.statements.some((s) => ts.isImportDeclaration(s) || ts.isImportEqualsDeclaration(s));
-    return { text: `${prefix}${cell}\nexport {};\n`, offset: prefix.length, importsModules };
+    return { text: `${prefix}${cell}\nexport {};\n`, offset: prefix.length, importsModules, parsed: probe };
   }
 
   /** Replaces the entries of the names `cell` declares with `added`. */
@@ -72,6 +72,12 @@ export class DeclarationHistory {
 export function cellDiagnostic(cell: string, offset: number, code: number, message: string): CellDiagnostic {
   const { line, column } = lineAndColumn(cell, offset);
   return { line, column, code, message: message + fixHint(code, cell, offset), sourceLine: cell.split("\n")[line - 1] ?? "" };
+}
+
+/** Syntax errors of a cell on its own (TypeScript's parser needs no checker for them). */
+export function syntaxErrors(cell: string, parsed: ts.SourceFile): CellDiagnostic[] {
+  const errors = (parsed as unknown as { parseDiagnostics: ts.DiagnosticWithLocation[] }).parseDiagnostics;
+  return errors.map((d) => cellDiagnostic(cell, d.start, d.code, ts.flattenDiagnosticMessageText(d.messageText, "\n")));
 }
 
 /** The identifier being typed at the cursor, which completions replace. */

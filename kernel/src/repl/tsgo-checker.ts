@@ -16,6 +16,7 @@ import { historyEntries } from "./declarations.js";
 import {
   CELL_FILE,
   cellDiagnostic,
+  syntaxErrors,
   wordBefore,
   type CellChecker,
   type CellDiagnostic,
@@ -114,21 +115,25 @@ export class TsgoChecker implements CellChecker {
     return project;
   }
 
-  private setCell(cell: string): void {
-    const { text, offset } = this.history.compose(cell);
-    if (text === this.fileText) return;
+  /** Makes `cell` the file's cell; returns the cell parsed on its own. */
+  private setCell(cell: string): ts.SourceFile {
+    const { text, offset, parsed } = this.history.compose(cell);
+    if (text === this.fileText) return parsed;
     this.fileText = text;
     this.cellOffset = offset;
     const previous = this.snapshot;
     this.snapshot = this.api.updateSnapshot({ fileChanges: { changed: [this.cellPath] } });
     previous.dispose();
+    return parsed;
   }
 
   check(cell: string): CellDiagnostic[] {
-    this.setCell(cell);
-    const program = this.project.program;
-    const diagnostics = [...program.getSyntacticDiagnostics(this.cellPath), ...program.getSemanticDiagnostics(this.cellPath)];
-    return diagnostics
+    const parsed = this.setCell(cell);
+    // Syntax errors come from our own parse of the cell, which saves a round trip.
+    const syntax = syntaxErrors(cell, parsed);
+    if (syntax.length > 0) return syntax;
+    return this.project.program
+      .getSemanticDiagnostics(this.cellPath)
       .filter((d) => d.pos >= this.cellOffset && d.category === 1 /* Error */)
       .map((d) => cellDiagnostic(cell, d.pos - this.cellOffset, d.code, d.text));
   }
