@@ -74,6 +74,7 @@ export class TsgoChecker implements CellChecker {
   private readonly cellPath: string;
   private readonly config: string;
   private snapshot: Snapshot;
+  private readonly stale: Snapshot[] = [];
   private fileText = "export {};\n";
   private cellOffset = this.fileText.length;
   private inspector?: NotebookLanguageService;
@@ -121,9 +122,10 @@ export class TsgoChecker implements CellChecker {
     if (text === this.fileText) return parsed;
     this.fileText = text;
     this.cellOffset = offset;
-    const previous = this.snapshot;
+    // Releasing the old snapshot costs a round trip: it waits for commit(), which
+    // the kernel runs after it has answered the cell.
+    this.stale.push(this.snapshot);
     this.snapshot = this.api.updateSnapshot({ fileChanges: { changed: [this.cellPath] } });
-    previous.dispose();
     return parsed;
   }
 
@@ -139,6 +141,7 @@ export class TsgoChecker implements CellChecker {
   }
 
   commit(cell: string): void {
+    for (const snapshot of this.stale.splice(0)) snapshot.dispose();
     this.setCell(cell);
     const { checker, program } = this.project;
     // tsgo's own syntax tree lives in its process; ours locates the declarations.
