@@ -18,6 +18,7 @@ import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { addon } from "@nbforge/native";
 import { formatRatio, renderTable } from "./stats.mjs";
+import * as nb from "nbforge";
 
 const native = addon;
 const { values: options } = parseArgs({
@@ -106,6 +107,67 @@ rows.push({
     run: "c.copy_(a)",
   },
 });
+
+// Neural-network ops through nbforge's Tensor API (autograd included), next to
+// torch.nn.functional on the same shapes. Forward rows time one call; "fwd+bwd"
+// rows time the forward, backward with a fixed upstream gradient, and dropping
+// the input gradients (x.grad = None on the PyTorch side).
+
+/** nbforge: fn(inputs) once per call; with grad, also backward(g) and zeroGrad on the leaves. */
+function nnCall(shapes, fn, grad) {
+  nb.manualSeed(0);
+  const inputs = shapes.map((s) => nb.randn(s, { requiresGrad: grad }));
+  let g = null;
+  return () => {
+    const y = fn(inputs);
+    if (grad) {
+      g ??= nb.randn(y.shape);
+      y.backward(g);
+      for (const x of inputs) x.zeroGrad();
+    }
+    y.dispose();
+  };
+}
+
+/** PyTorch: the same, as {setup, run} for the Python side. */
+function nnPython(shapes, expr, grad) {
+  const make = shapes.map((s, i) => `x${i} = torch.randn(${s.join(", ")}, requires_grad=${grad ? "True" : "False"})`).join("\n");
+  const leaves = shapes.map((_, i) => `x${i}`).join(", ");
+  return {
+    setup: `import torch.nn.functional as F, math
+${make}
+xs = [${leaves}]
+def fwd():
+    return ${expr}
+g = fwd().detach().normal_()
+def step():
+    y = fwd()
+    ${grad ? "y.backward(g)\n    for x in xs: x.grad = None" : "pass"}`,
+    run: "step()",
+  };
+}
+
+const attnB = 4, attnH = 12, attnL = 256, attnD = 64;
+const nnRows = [
+  ["softmax", "[4096x1024] dim -1", [[4096, 1024]], ([x]) => nb.softmax(x, -1), "F.softmax(x0, -1)"],
+  ["layer_norm", "[4096x768] +weight,bias", [[4096, 768], [768], [768]], ([x, w, b]) => nb.layerNorm(x, 768, w, b), "F.layer_norm(x0, (768,), x1, x2)"],
+  ["gelu", "erf (16M)", [[1 << 24]], ([x]) => nb.gelu(x), "F.gelu(x0)"],
+  ["attention", `causal [${attnB}x${attnH}x${attnL}x${attnD}]`, [[attnB, attnH, attnL, attnD], [attnB, attnH, attnL, attnD], [attnB, attnH, attnL, attnD]],
+    ([q, k, v]) => nb.scaledDotProductAttention(q, k, v, { causal: true }),
+    // PyTorch 1.13 has no F.scaled_dot_product_attention: the explicit composition
+    `torch.matmul(F.softmax((torch.matmul(x0, x1.transpose(-2, -1)) / math.sqrt(${attnD})).masked_fill(torch.ones(${attnL}, ${attnL}, dtype=torch.bool).triu(1), float("-inf")), -1), x2)`],
+];
+for (const [op, shape, shapes, fn, expr] of nnRows) {
+  for (const grad of [false, true]) {
+    rows.push({
+      group: "nn",
+      name: `${op} ${shape} ${grad ? "fwd+bwd" : "fwd"}`,
+      unit: "ms",
+      nbforge: () => nnCall(shapes, fn, grad),
+      python: nnPython(shapes, expr, grad),
+    });
+  }
+}
 
 // ---------------------------------------------------------------------------
 // Timing.
