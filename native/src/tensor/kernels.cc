@@ -12,6 +12,10 @@
 #include <string>
 #include <vector>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "cpu_features.h"
 #include "gemm/gemm.h"
 #include "parallel.h"
@@ -31,9 +35,14 @@ namespace portable {
 #define NBF_HAVE_AVX2_PATH 1
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"  // __m256 lambdas inside this region only
+#define NBF_VEC_AVX2 1  // loops.inc adds its float32 AVX2 intrinsics paths (vec_math.inc)
 namespace avx2 {
 #include "tensor/loops.inc"
 }  // namespace avx2
+#undef NBF_VEC_AVX2
+#pragma GCC diagnostic pop
 #pragma GCC pop_options
 #endif
 
