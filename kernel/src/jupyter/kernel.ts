@@ -242,7 +242,11 @@ export class Kernel {
         await this.handle(next.request, next.aborted);
         // The reply is out; now let the checker record what the cell declared.
         this.flushOutbox();
-        this.interpreter.commitPending();
+        try {
+          this.interpreter.commitPending();
+        } catch (e) {
+          log(`type checker could not record the last cell: ${(e as Error).stack ?? String(e)}`);
+        }
       }
     } finally {
       this.processing = false;
