@@ -4,42 +4,15 @@
 import { Worker } from "node:worker_threads";
 import { readFileSync, writeSync } from "node:fs";
 import { randomUUID } from "node:crypto";
-import { createRequire } from "node:module";
 import type { BridgedRequest, ToExecutor, ToTransport, TransportConfig } from "./bridge.js";
+import { codePoints, cursorOffset } from "./cursor.js";
+import { kernelInfo } from "./kernel-info.js";
 import { CommManager, type CommData } from "./comm.js";
 import { HistoryStore, type HistoryQuery } from "./history.js";
 import { OutputCapture, type StreamName } from "./output-capture.js";
-import { PROTOCOL_VERSION, type ConnectionInfo, type JsonObject, type MessageHeader } from "./wire.js";
+import type { ConnectionInfo, JsonObject, MessageHeader } from "./wire.js";
 import { clearOutput, display, DisplayHandle, mimeBundleOf, setDisplaySink, textOf, type MimeBundle } from "../display/display.js";
 import { INTERRUPT_SLOTS, type Interpreter } from "../repl/interpreter.js";
-
-const require = createRequire(import.meta.url);
-const VERSION = (require("../../package.json") as { version: string }).version;
-const TYPESCRIPT_VERSION = (require("typescript/package.json") as { version: string }).version;
-
-export function kernelInfo(): JsonObject {
-  return {
-    status: "ok",
-    protocol_version: PROTOCOL_VERSION,
-    implementation: "nbforge",
-    implementation_version: VERSION,
-    language_info: {
-      name: "typescript",
-      version: TYPESCRIPT_VERSION,
-      mimetype: "text/typescript",
-      file_extension: ".ts",
-      pygments_lexer: "typescript",
-      codemirror_mode: { name: "javascript", typescript: true },
-      nbconvert_exporter: "script",
-    },
-    banner: `nbforge ${VERSION}: typed TypeScript cells (TypeScript ${TYPESCRIPT_VERSION}, Node ${process.versions.node})`,
-    help_links: [
-      { text: "TypeScript handbook", url: "https://www.typescriptlang.org/docs/handbook/intro.html" },
-      { text: "Node.js API", url: "https://nodejs.org/api/" },
-    ],
-    debugger: false,
-  };
-}
 
 function log(text: string): void {
   writeSync(2, `[nbforge] ${text}\n`);
@@ -392,20 +365,6 @@ export class Kernel {
         return { status: "error", ename: "NotImplemented", evalue: `${request.header.msg_type} is not supported`, traceback: [] };
     }
   }
-}
-
-/** The protocol counts cursor positions in Unicode code points; JavaScript strings in UTF-16 units. */
-function cursorOffset(code: string, cursorPos: unknown): number {
-  if (typeof cursorPos !== "number") return code.length;
-  let offset = 0;
-  for (let points = 0; points < cursorPos && offset < code.length; points++) {
-    offset += (code.codePointAt(offset) ?? 0) > 0xffff ? 2 : 1;
-  }
-  return offset;
-}
-
-function codePoints(code: string, offset: number): number {
-  return [...code.slice(0, offset)].length;
 }
 
 export async function runKernel(connectionFile: string): Promise<void> {
