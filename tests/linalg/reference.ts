@@ -5,18 +5,9 @@ import { Matrix } from "nbforge/dist/linalg/index.js";
 
 export const PYTHON = process.env.NBFORGE_PYTHON ?? "/usr/bin/python3";
 
-// Mulberry32 plus Box–Muller: seeded, so a failure reproduces exactly.
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../support/seeded-random.js";
 
+/** Box–Muller: standard normal numbers from a uniform source. */
 export function gaussian(random: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }

@@ -1,18 +1,8 @@
 // The native dot product against a plain JavaScript reference on seeded random data.
 import { readFileSync } from "node:fs";
 import native, { dot, hasAvx2, version } from "@nbforge/native";
+import { seededRandom } from "../support/seeded-random.js";
 
-// Mulberry32: a tiny seeded generator, so a failure reproduces exactly.
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomVector(length: number, random: () => number): Float64Array {
   return Float64Array.from({ length }, () => random() * 2 - 1);

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { addon, hasAvx2 } from "@nbforge/native";
+import { seededRandom } from "../support/seeded-random.js";
 
 type Blocking = { mc: number; kc: number; nc: number };
 type Gemm<A> = (transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
@@ -29,17 +30,6 @@ interface NativeGemm {
 }
 const native = addon as unknown as NativeGemm;
 
-// Mulberry32: a tiny seeded generator, so a failure reproduces exactly.
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Float = Float32Array | Float64Array;
 type DType = "float32" | "float64";
