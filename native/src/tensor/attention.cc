@@ -10,14 +10,21 @@
 //   dq = scale sum_j ds_j k_j,  dk_j += scale ds_j q
 // Batches run in parallel; within one batch the rows run in order, so the
 // key/value gradients are summed without races and deterministically.
+// float32 runs each batch as GEMMs (gemm_f32, serial inside the batch loop) on
+// a [Lq, Lk] score block, with the float32 softmax rows of kernels.cc:
+//   S = scale Q K^T (+ mask, causal part set aside), P = softmax(S), O = P V;
+//   dV = P^T dO, dP = dO V^T, dS = P (dP - rowsum(P dP)) scale, dQ = dS K, dK = dS^T Q.
+// float64 keeps the row-at-a-time loops below (sums in double).
 #include <napi.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
+#include "gemm/gemm.h"
 #include "parallel.h"
 #include "registry.h"
 #include "tensor/nn_common.h"
@@ -59,6 +66,28 @@ int64_t row_probs(const Dims& s, const T* q, const T* k, const T* m, int64_t i, 
   return len;
 }
 
+// Scores and probabilities of batch b into p [lq, lk] (float32 path). Keys past
+// a row's causal limit get probability 0; a row that sees no key is NaN (as the
+// float64 path and PyTorch give) unless zero_empty, where it is 0 (the backward:
+// such a row contributes nothing). Returns nothing; p is overwritten.
+void probs_f32(const Dims& s, const float* q, const float* k, const float* m, float* p, bool zero_empty) {
+  gemm_f32(false, true, s.lq, s.lk, s.d, static_cast<float>(s.scale), q, s.d, k, s.d, 0.0f, p, s.lk);
+  for (int64_t i = 0; i < s.lq; ++i) {
+    float* row = p + i * s.lk;
+    const int64_t len = s.causal ? std::min(s.lk, std::max<int64_t>(0, i + s.lk - s.lq + 1)) : s.lk;
+    if (m) {
+      const float* mr = m + i * s.lk;
+      for (int64_t j = 0; j < len; ++j) row[j] += mr[j];
+    }
+    if (len == 0) {
+      std::fill(row, row + s.lk, zero_empty ? 0.0f : std::numeric_limits<float>::quiet_NaN());
+      continue;
+    }
+    softmax_rows_f32(row, row, 1, len);
+    std::fill(row + len, row + s.lk, 0.0f);
+  }
+}
+
 Dims dims_arg(const Napi::CallbackInfo& info, std::size_t i) {
   return Dims{int_arg(info, i), int_arg(info, i + 1), int_arg(info, i + 2), int_arg(info, i + 3), int_arg(info, i + 4),
               num_arg(info, i + 5), info[i + 6].ToBoolean().Value()};
@@ -84,6 +113,20 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
     const T* pv = ptr<T>(env, v, int_arg(info, 5), fn);
     const T* pm = ptr<T>(env, m, m ? int_arg(info, 7) : 0, fn);
     T* po = ptr<T>(env, o, int_arg(info, 9), fn);
+    if constexpr (std::is_same_v<T, float>) {
+      parallel_for(0, s.batch, 1, [&](int64_t b0, int64_t b1) {
+        std::vector<float> p(static_cast<std::size_t>(s.lq * s.lk));
+        for (int64_t b = b0; b < b1; ++b) {
+          probs_f32(s, pq + b * s.lq * s.d, pk + b * s.lk * s.d, pm ? pm + b * s.lq * s.lk : nullptr, p.data(), false);
+          if (s.lk == 0) {
+            std::fill(po + b * s.lq * s.dv, po + (b + 1) * s.lq * s.dv, std::numeric_limits<float>::quiet_NaN());
+            continue;
+          }
+          gemm_f32(false, false, s.lq, s.dv, s.lk, 1.0f, p.data(), s.lk, pv + b * s.lk * s.dv, s.dv, 0.0f, po + b * s.lq * s.dv, s.dv);
+        }
+      });
+      return;
+    }
     const int64_t rows = s.batch * s.lq;
     parallel_for(0, rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, s.lk * (s.d + s.dv))), [&](int64_t r0, int64_t r1) {
       std::vector<double> p(static_cast<std::size_t>(std::max<int64_t>(1, s.lk)));
@@ -136,6 +179,39 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
     T* pgq = ptr<T>(env, gq, 0, fn);
     T* pgk = ptr<T>(env, gk, 0, fn);
     T* pgv = ptr<T>(env, gv, 0, fn);
+    if constexpr (std::is_same_v<T, float>) {
+      parallel_for(0, s.batch, 1, [&](int64_t b0, int64_t b1) {
+        std::vector<float> p(static_cast<std::size_t>(s.lq * s.lk)), dp(static_cast<std::size_t>(s.lq * s.lk));
+        for (int64_t b = b0; b < b1; ++b) {
+          const float* qb = pq + b * s.lq * s.d;
+          const float* kb = pk + b * s.lk * s.d;
+          const float* vb = pv + b * s.lk * s.dv;
+          const float* gob = pgo + b * s.lq * s.dv;
+          float* gqb = pgq + b * s.lq * s.d;
+          float* gkb = pgk + b * s.lk * s.d;
+          float* gvb = pgv + b * s.lk * s.dv;
+          if (s.lk == 0) {
+            std::fill(gqb, gqb + s.lq * s.d, 0.0f);
+            continue;
+          }
+          probs_f32(s, qb, kb, pm ? pm + b * s.lq * s.lk : nullptr, p.data(), true);
+          gemm_f32(true, false, s.lk, s.dv, s.lq, 1.0f, p.data(), s.lk, gob, s.dv, 0.0f, gvb, s.dv);
+          gemm_f32(false, true, s.lq, s.lk, s.dv, 1.0f, gob, s.dv, vb, s.dv, 0.0f, dp.data(), s.lk);
+          const float sc = static_cast<float>(s.scale);
+          for (int64_t i = 0; i < s.lq; ++i) {
+            const float* pr = p.data() + i * s.lk;
+            float* dr = dp.data() + i * s.lk;
+            double delta = 0;
+            for (int64_t j = 0; j < s.lk; ++j) delta += static_cast<double>(pr[j]) * static_cast<double>(dr[j]);
+            const float dl = static_cast<float>(delta);
+            for (int64_t j = 0; j < s.lk; ++j) dr[j] = pr[j] * (dr[j] - dl) * sc;
+          }
+          gemm_f32(false, false, s.lq, s.d, s.lk, 1.0f, dp.data(), s.lk, kb, s.d, 0.0f, gqb, s.d);
+          gemm_f32(true, false, s.lk, s.d, s.lq, 1.0f, dp.data(), s.lk, qb, s.d, 0.0f, gkb, s.d);
+        }
+      });
+      return;
+    }
     parallel_for(0, s.batch, 1, [&](int64_t b0, int64_t b1) {
       std::vector<double> p(static_cast<std::size_t>(std::max<int64_t>(1, s.lk)));
       std::vector<double> dk(static_cast<std::size_t>(s.lk * s.d)), dv(static_cast<std::size_t>(s.lk * s.dv));

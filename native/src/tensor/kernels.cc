@@ -714,5 +714,11 @@ void RegisterTensorKernels(Napi::Env env, Napi::Object exports) {
 
 NBFORGE_REGISTER_MODULE(RegisterTensorKernels);
 
+// For the other kernel files (attention.cc): float32 softmax of contiguous rows
+// on the path kernelPath() chose (declared in nn_common.h).
+void softmax_rows_f32(const float* x, float* y, int64_t rows, int64_t n) {
+  NBF_DISPATCH(k_softmax, false, x, y, rows, n);
+}
+
 }  // namespace tensor
 }  // namespace nbforge

@@ -11,6 +11,11 @@
 
 namespace nbforge {
 namespace tensor {
+
+// Float32 softmax of `rows` contiguous rows of length n (x may equal y), on the
+// kernel path kernelPath() chose (AVX2 or portable); defined in kernels.cc.
+void softmax_rows_f32(const float* x, float* y, int64_t rows, int64_t n);
+
 namespace nn {
 
 inline int64_t int_arg(const Napi::CallbackInfo& info, std::size_t i) {
