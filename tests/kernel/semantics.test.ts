@@ -285,10 +285,6 @@ describe("nbforge kernel: interrupt by SIGINT (interrupt_mode signal)", () => {
     await client?.close();
   });
 
-  // By signal, a loop that starts after an await is not covered: Node cannot run a
-  // SIGINT handler while the loop blocks, and its break-on-SIGINT watchdog only
-  // guards the cell's first synchronous stretch. interrupt_request (the installed
-  // kernelspec's mode) covers that case through the checks in every loop.
   test("SIGINT stops while (true) {} and the kernel survives with its variables", async () => {
     expect(client.interruptMode).toBe("signal");
     const { running } = await startCell(client, `${ANNOUNCE}while (true) {}`);
@@ -306,6 +302,28 @@ describe("nbforge kernel: interrupt by SIGINT (interrupt_mode signal)", () => {
     await client.interrupt();
     const { reply } = await running;
     expect(reply.content.status).toBe("error");
+    expect(client.kernel?.running).toBe(true);
+  });
+
+  test("SIGINT stops a busy loop that starts after an await", async () => {
+    // Node cannot run a JavaScript handler while the loop blocks; the kernel's native
+    // SIGINT handler counts the signal into the flags every loop checks.
+    const { running } = await startCell(client, `await new Promise((r) => setTimeout(r, 10));\n${ANNOUNCE}while (true) {}`, 5000);
+    const started = performance.now();
+    await client.interrupt();
+    const { reply } = await running;
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(reply.content.status).toBe("error");
+    expect(client.kernel?.running).toBe(true);
+    expect(result(await client.execute("beforeSignal"))).toBe("'kept'");
+  });
+
+  test("after SIGINT-interrupted cells, SIGINT still stops the next one", async () => {
+    for (let i = 0; i < 2; i++) {
+      const { running } = await startCell(client, `${ANNOUNCE}while (true) {}`);
+      await client.interrupt();
+      expect((await running).reply.content.status).toBe("error");
+    }
     expect(client.kernel?.running).toBe(true);
   });
 });

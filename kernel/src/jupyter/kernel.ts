@@ -65,12 +65,17 @@ export class Kernel {
   /** Loads the interpreter (and TypeScript) after the sockets are up, so kernel_info answers at once. */
   async start(): Promise<void> {
     const { Interpreter } = await import("../repl/interpreter.js");
-    this.interpreter = new Interpreter({ cwd: this.cwd, interruptFlags: this.interruptFlags });
+    this.interpreter = new Interpreter({
+      cwd: this.cwd,
+      interruptFlags: this.interruptFlags,
+      afterSynchronousStart: () => this.sigint?.rearmSigint(),
+    });
     this.installGlobals();
     this.output.install();
     // Let the transport tell a blocked event loop from a busy one.
     setInterval(() => Atomics.add(this.interruptFlags, INTERRUPT_SLOTS.TICK, 1), 20).unref();
     process.on("SIGINT", () => this.interpreter?.interrupt());
+    await this.countSigintsInFlags();
     process.on("uncaughtException", (e) => this.reportBackgroundError(e));
     process.on("unhandledRejection", (e) => this.reportBackgroundError(e));
     setImmediate(() => {
@@ -85,6 +90,27 @@ export class Kernel {
     if (step >= COMPILER_WARM_UP_STEPS || this.executionCount > 0 || this.processing || this.queue.length > 0) return;
     for (let i = 0; i < 10; i++) this.interpreter?.warmUpCompiler(step + i);
     setImmediate(() => this.warmUpUntilFirstRequest(step + 10));
+  }
+
+  /**
+   * A JavaScript SIGINT handler cannot run while a cell blocks the thread, so a
+   * native one also counts signals into the flags that every loop in a cell checks.
+   * Without the addon, SIGINT still stops a cell's first synchronous stretch.
+   */
+  private sigint?: { rearmSigint(): boolean };
+
+  private async countSigintsInFlags(): Promise<void> {
+    try {
+      const { addon } = await import("@nbforge/native");
+      const native = addon as unknown as {
+        countSigintsInto(flags: Int32Array, slot: number): void;
+        rearmSigint(): boolean;
+      };
+      native.countSigintsInto(this.interruptFlags, INTERRUPT_SLOTS.REQUESTED);
+      this.sigint = native;
+    } catch (e) {
+      log(`SIGINT will not stop loops that run after an await: ${(e as Error).message}`);
+    }
   }
 
   private installGlobals(): void {

@@ -35,6 +35,11 @@ export interface InterpreterOptions {
   cwd: string;
   /** Shared with the thread that receives interrupt requests; a fresh one if absent. */
   interruptFlags?: Int32Array;
+  /**
+   * Called as soon as a cell's synchronous start returns, before it awaits anything:
+   * Node's break-on-SIGINT watchdog has just given the SIGINT handler back.
+   */
+  afterSynchronousStart?: () => void;
 }
 
 export class Interpreter {
@@ -133,7 +138,12 @@ export class Interpreter {
     Atomics.store(this.interruptFlags, INTERRUPT_SLOTS.HANDLED, Atomics.load(this.interruptFlags, INTERRUPT_SLOTS.REQUESTED));
     const cancelled = new Promise<never>((_, reject) => (this.cancelRunning = reject));
     try {
-      const completion = vm.runInThisContext(compiled.script, { filename: fileName, breakOnSigint: true }) as Promise<unknown>;
+      let completion: Promise<unknown>;
+      try {
+        completion = vm.runInThisContext(compiled.script, { filename: fileName, breakOnSigint: true }) as Promise<unknown>;
+      } finally {
+        this.options.afterSynchronousStart?.();
+      }
       const value = await Promise.race([completion, cancelled]);
       return { status: "ok", hasValue: compiled.hasResult && value !== undefined, value };
     } catch (error) {
