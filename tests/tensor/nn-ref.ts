@@ -3,7 +3,7 @@
 // per test file, via torch-ref.ts). Integer inputs (indices, targets) travel to
 // PyTorch as float64 and are cast back there (.long()), since torch-ref moves
 // only float32/float64.
-import { manualSeed, randn, type DType, type Tensor } from "nbforge";
+import { kernelPath, manualSeed, randn, type DType, type Tensor } from "nbforge";
 import { relError, runTorch, type RefCase, type RefResult } from "./torch-ref.js";
 
 export interface NNCase {
@@ -28,8 +28,13 @@ interface Prepared {
   ref: RefCase;
 }
 
-/** Registers one jest test per case and dtype, comparing with PyTorch. */
-export function torchSuite(title: string, cases: readonly NNCase[]): void {
+export interface SuiteOptions {
+  /** Also run every case with kernelPath("portable") (for kernels with an AVX2 copy chosen at run time). */
+  bothPaths?: boolean;
+}
+
+/** Registers one jest test per case and dtype (and kernel path, with bothPaths), comparing with PyTorch. */
+export function torchSuite(title: string, cases: readonly NNCase[], options: SuiteOptions = {}): void {
   const seed = Date.now() % 1_000_000_007;
   const prepared: Prepared[] = [];
   let refs: Map<string, RefResult>;
@@ -50,7 +55,7 @@ export function torchSuite(title: string, cases: readonly NNCase[]): void {
   describe(title, () => {
     for (const dtype of ["float32", "float64"] as DType[]) {
       for (const c of cases) {
-        test(`${c.name} ${dtype}`, () => {
+        const check = () => {
           const p = prepared.find((q) => q.c === c && q.dtype === dtype) as Prepared;
           const ref = refs.get(p.ref.id) as RefResult;
           const wantGrad = p.ref.gy !== undefined;
@@ -70,7 +75,18 @@ export function torchSuite(title: string, cases: readonly NNCase[]): void {
             const err = relError((x.grad as Tensor).data() as Float64Array, g);
             if (!(err <= tol)) throw new Error(`${p.ref.id} backward input ${i}: relative error ${err} > ${tol} (seed ${seed})`);
           });
-        });
+        };
+        test(`${c.name} ${dtype}`, check);
+        if (options.bothPaths) {
+          test(`${c.name} ${dtype} (portable path)`, () => {
+            kernelPath("portable");
+            try {
+              check();
+            } finally {
+              kernelPath("auto");
+            }
+          });
+        }
       }
     }
   });

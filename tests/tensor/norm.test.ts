@@ -1,5 +1,5 @@
 // layer_norm and rms_norm against PyTorch (forward and backward, float32 and
-// float64), float64 gradchecks, reduced-precision storage and error messages.
+// float64, on the AVX2 and the portable kernel path), float64 gradchecks, reduced-precision storage and error messages.
 import { gradcheck, layerNorm, manualSeed, randn, rmsNorm, type DType, type Tensor } from "nbforge";
 import { torchSuite } from "./nn-ref.js";
 
@@ -16,7 +16,9 @@ torchSuite("layer_norm / rms_norm against PyTorch", [
   { name: "layer_norm transposed input", code: "F.layer_norm(x[0].mT, (8,), x[1], x[2])", make: (d) => [r([8, 12], d), r([8], d), r([8], d)], fn: (x, w, b) => layerNorm(x.mT, 8, w, b) },
   { name: "rms_norm weight", code: RMS("1e-6", " * x[1]"), make: (d) => [r([5, 7, 48], d), r([48], d)], fn: (x, w) => rmsNorm(x, 48, w, 1e-6) },
   { name: "rms_norm no weight", code: RMS("1e-5", ""), make: (d) => [r([40, 130], d)], fn: (x) => rmsNorm(x, 130, null, 1e-5) },
-]);
+  { name: "layer_norm wide rows, offset mean", code: "F.layer_norm(x[0] + 30, (1000,), x[1], x[2])", make: (d) => [r([33, 1000], d), r([1000], d), r([1000], d)], fn: (x, w, b) => layerNorm(x.add(30), 1000, w, b) },
+  { name: "rms_norm wide rows weight", code: RMS("1e-6", " * x[1]"), make: (d) => [r([37, 777], d), r([777], d)], fn: (x, w) => rmsNorm(x, 777, w, 1e-6) },
+], { bothPaths: true });
 
 describe("layer_norm / rms_norm", () => {
   beforeAll(() => manualSeed(Date.now() % 1_000_000_007));

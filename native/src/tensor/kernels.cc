@@ -720,5 +720,7 @@ void softmax_rows_f32(const float* x, float* y, int64_t rows, int64_t n) {
   NBF_DISPATCH(k_softmax, false, x, y, rows, n);
 }
 
+bool kernel_path_avx2() { return use_avx2(); }
+
 }  // namespace tensor
 }  // namespace nbforge

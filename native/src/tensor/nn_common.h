@@ -16,6 +16,10 @@ namespace tensor {
 // kernel path kernelPath() chose (AVX2 or portable); defined in kernels.cc.
 void softmax_rows_f32(const float* x, float* y, int64_t rows, int64_t n);
 
+// Whether float32 kernels outside kernels.cc (norm.cc) should take their AVX2/FMA
+// copy: true when the CPU has AVX2+FMA and kernelPath() is not "portable".
+bool kernel_path_avx2();
+
 namespace nn {
 
 inline int64_t int_arg(const Napi::CallbackInfo& info, std::size_t i) {

@@ -1,6 +1,8 @@
-// Fused layer_norm and rms_norm over the last n elements of each row: one pass
-// for the statistics (accumulated in double), one for the output; the backward
-// recomputes the statistics from x, so nothing but x is saved.
+// Fused layer_norm and rms_norm over the last n elements of each row: the row
+// statistics (accumulated in double), then one pass for the output; the backward
+// recomputes the statistics from x, so nothing but x is saved. The row loops
+// live in norm_rows.inc, compiled twice (portable, and AVX2/FMA with 8-lane
+// float32 rows) and chosen at run time like kernels.cc's (kernelPath()).
 //   layer_norm: xhat = (x - mean) * rstd,        rstd = 1/sqrt(var + eps)
 //   rms_norm:   xhat = x * rstd,                 rstd = 1/sqrt(mean(x^2) + eps)
 //   y = xhat * w + b     (w, b optional)
@@ -20,40 +22,47 @@
 #include "tensor/nn_common.h"
 #include "tensor/storage.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace nbforge {
 namespace tensor {
+
+namespace norm_portable {
+#include "tensor/norm_rows.inc"
+}  // namespace norm_portable
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define NBF_HAVE_NORM_AVX2 1
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+#define NBF_VEC_AVX2 1
+namespace norm_avx2 {
+#include "tensor/norm_rows.inc"
+}  // namespace norm_avx2
+#undef NBF_VEC_AVX2
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
+#endif
+
 namespace {
+
+namespace portable = norm_portable;
+#ifdef NBF_HAVE_NORM_AVX2
+namespace avx2 = norm_avx2;
+#endif
 
 using namespace nn;
 
-// Row statistics: mean (0 for rms) and rstd.
-template <typename T>
-inline void row_stats(const T* x, int64_t n, bool rms, double eps, double* mean, double* rstd) {
-  double m = 0;
-  if (!rms) {
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-      s0 += static_cast<double>(x[i]); s1 += static_cast<double>(x[i + 1]);
-      s2 += static_cast<double>(x[i + 2]); s3 += static_cast<double>(x[i + 3]);
-    }
-    for (; i < n; ++i) s0 += static_cast<double>(x[i]);
-    m = ((s0 + s1) + (s2 + s3)) / static_cast<double>(n);
-  }
-  double q0 = 0, q1 = 0;
-  int64_t i = 0;
-  for (; i + 2 <= n; i += 2) {
-    const double d0 = static_cast<double>(x[i]) - m, d1 = static_cast<double>(x[i + 1]) - m;
-    q0 += d0 * d0;
-    q1 += d1 * d1;
-  }
-  for (; i < n; ++i) {
-    const double d = static_cast<double>(x[i]) - m;
-    q0 += d * d;
-  }
-  *mean = m;
-  *rstd = 1.0 / std::sqrt((q0 + q1) / static_cast<double>(n) + eps);
-}
+#ifdef NBF_HAVE_NORM_AVX2
+#define NBF_NORM_DISPATCH(fn, ...) \
+  (kernel_path_avx2() ? avx2::fn(__VA_ARGS__) : portable::fn(__VA_ARGS__))
+#else
+#define NBF_NORM_DISPATCH(fn, ...) portable::fn(__VA_ARGS__)
+#endif
 
 // tensorNorm(rms, x, xOff, w|null, wOff, b|null, bOff, out, outOff, rows, n, eps)
 Napi::Value NormForward(const Napi::CallbackInfo& info) {
@@ -78,22 +87,7 @@ Napi::Value NormForward(const Napi::CallbackInfo& info) {
     const T* pb = ptr<T>(env, b, b ? int_arg(info, 6) : 0, fn);
     T* po = ptr<T>(env, o, int_arg(info, 8), fn);
     parallel_for(0, rows, std::max<int64_t>(1, 16384 / n), [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r) {
-        const T* xr = px + r * n;
-        T* yr = po + r * n;
-        double mean, rstd;
-        row_stats(xr, n, rms, eps, &mean, &rstd);
-        const T tm = static_cast<T>(mean), ts = static_cast<T>(rstd);
-        if (pw && pb) {
-          for (int64_t i = 0; i < n; ++i) yr[i] = (xr[i] - tm) * ts * pw[i] + pb[i];
-        } else if (pw) {
-          for (int64_t i = 0; i < n; ++i) yr[i] = (xr[i] - tm) * ts * pw[i];
-        } else if (pb) {
-          for (int64_t i = 0; i < n; ++i) yr[i] = (xr[i] - tm) * ts + pb[i];
-        } else {
-          for (int64_t i = 0; i < n; ++i) yr[i] = (xr[i] - tm) * ts;
-        }
-      }
+      NBF_NORM_DISPATCH(norm_forward_rows, px, pw, pb, po, r0, r1, n, rms, eps);
     });
   };
   if (x->dtype() == kFloat32) run(static_cast<float*>(nullptr));
@@ -132,39 +126,12 @@ Napi::Value NormBackward(const Napi::CallbackInfo& info) {
     std::vector<double> part(params ? static_cast<std::size_t>(blocks * n * 2) : 0, 0.0);
     const int64_t per = (rows + blocks - 1) / std::max<int64_t>(1, blocks);
     parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
-      std::vector<double> gp(static_cast<std::size_t>(n));
       for (int64_t blk = b0; blk < b1; ++blk) {
         double* pw_acc = params ? part.data() + blk * n * 2 : nullptr;
         double* pb_acc = params ? pw_acc + n : nullptr;
         const int64_t r_end = std::min(rows, (blk + 1) * per);
-        for (int64_t r = blk * per; r < r_end; ++r) {
-          const T* xr = px + r * n;
-          const T* gr = pg + r * n;
-          double mean, rstd;
-          row_stats(xr, n, rms, eps, &mean, &rstd);
-          if (params) {
-            for (int64_t i = 0; i < n; ++i) {
-              const double g = static_cast<double>(gr[i]);
-              pw_acc[i] += g * (static_cast<double>(xr[i]) - mean) * rstd;
-              pb_acc[i] += g;
-            }
-          }
-          if (pgx == nullptr) continue;
-          double sg = 0, sgx = 0;
-          for (int64_t i = 0; i < n; ++i) {
-            const double g = static_cast<double>(gr[i]) * (pw ? static_cast<double>(pw[i]) : 1.0);
-            gp[i] = g;
-            sg += g;
-            sgx += g * (static_cast<double>(xr[i]) - mean) * rstd;
-          }
-          const double inv_n = 1.0 / static_cast<double>(n);
-          const double mg = rms ? 0.0 : sg * inv_n, mgx = sgx * inv_n;
-          T* gxr = pgx + r * n;
-          for (int64_t i = 0; i < n; ++i) {
-            const double xh = (static_cast<double>(xr[i]) - mean) * rstd;
-            gxr[i] = static_cast<T>(rstd * (gp[i] - mg - xh * mgx));
-          }
-        }
+        if (blk * per >= r_end) continue;
+        NBF_NORM_DISPATCH(norm_backward_rows, px, pw, pg, pgx, pw_acc, pb_acc, blk * per, r_end, n, rms, eps);
       }
     });
     if (params) {
