@@ -8,9 +8,10 @@ type S = NativeStorage;
 
 export interface NativeNN {
   tensorNorm(rms: boolean, x: S, xOff: number, w: S | null, wOff: number, b: S | null, bOff: number,
-    out: S, outOff: number, rows: number, n: number, eps: number): void;
+    out: S, outOff: number, rows: number, n: number, eps: number, stats?: S | null, statsOff?: number): void;
   tensorNormBackward(rms: boolean, x: S, xOff: number, w: S | null, wOff: number, gy: S, gyOff: number,
-    gx: S | null, gxOff: number, gw: S | null, gwOff: number, gb: S | null, gbOff: number, rows: number, n: number, eps: number): void;
+    gx: S | null, gxOff: number, gw: S | null, gwOff: number, gb: S | null, gbOff: number, rows: number, n: number, eps: number,
+    stats?: S | null, statsOff?: number): void;
   tensorEmbedding(idx: S, idxOff: number, count: number, w: S, wOff: number, num: number, dim: number, out: S, outOff: number): void;
   tensorEmbeddingBackward(idx: S, idxOff: number, count: number, gy: S, gyOff: number, num: number, dim: number,
     gw: S, gwOff: number, paddingIdx: number): void;

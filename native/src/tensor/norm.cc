@@ -1,6 +1,8 @@
 // Fused layer_norm and rms_norm over the last n elements of each row: the row
-// statistics (accumulated in double), then one pass for the output; the backward
-// recomputes the statistics from x, so nothing but x is saved. The row loops
+// statistics (accumulated in double), then one pass for the output. The forward
+// optionally writes each row's (mean, rstd) into a float64 stats buffer [rows, 2]
+// (as PyTorch saves them); the backward reads them when given, else recomputes
+// them from x. The row loops
 // live in norm_rows.inc, compiled twice (portable, and AVX2/FMA with 8-lane
 // float32 rows) and chosen at run time like kernels.cc's (kernelPath()).
 //   layer_norm: xhat = (x - mean) * rstd,        rstd = 1/sqrt(var + eps)
@@ -15,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "parallel.h"
@@ -64,7 +67,20 @@ using namespace nn;
 #define NBF_NORM_DISPATCH(fn, ...) portable::fn(__VA_ARGS__)
 #endif
 
-// tensorNorm(rms, x, xOff, w|null, wOff, b|null, bOff, out, outOff, rows, n, eps)
+// The float64 stats buffer's data at off, checked to hold 2 * rows values (null when st is).
+double* stats_ptr(Napi::Env env, Storage* st, int64_t off, int64_t rows, const char* fn) {
+  if (st == nullptr) return nullptr;
+  if (st->dtype() != kFloat64) {
+    throw Napi::TypeError::New(env, std::string(fn) + ": the stats buffer must be float64");
+  }
+  if (off < 0 || st->numel() - off < 2 * rows) {
+    throw Napi::RangeError::New(env, std::string(fn) + ": the stats buffer is too small for the rows");
+  }
+  return ptr<double>(env, st, off, fn);
+}
+
+// tensorNorm(rms, x, xOff, w|null, wOff, b|null, bOff, out, outOff, rows, n, eps[, stats|null, statsOff])
+// stats: float64 storage of at least statsOff + 2 * rows elements.
 Napi::Value NormForward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* fn = "tensorNorm";
@@ -79,6 +95,8 @@ Napi::Value NormForward(const Napi::CallbackInfo& info) {
   require_same(env, x, o, fn);
   const int64_t rows = int_arg(info, 9), n = int_arg(info, 10);
   const double eps = num_arg(info, 11);
+  Storage* st = info.Length() > 12 ? opt_storage(info, 12, fn) : nullptr;
+  double* pst = stats_ptr(env, st, info.Length() > 13 && st ? int_arg(info, 13) : 0, rows, fn);
   if (rows == 0 || n == 0) return env.Undefined();
   auto run = [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
@@ -87,7 +105,7 @@ Napi::Value NormForward(const Napi::CallbackInfo& info) {
     const T* pb = ptr<T>(env, b, b ? int_arg(info, 6) : 0, fn);
     T* po = ptr<T>(env, o, int_arg(info, 8), fn);
     parallel_for(0, rows, std::max<int64_t>(1, 16384 / n), [&](int64_t r0, int64_t r1) {
-      NBF_NORM_DISPATCH(norm_forward_rows, px, pw, pb, po, r0, r1, n, rms, eps);
+      NBF_NORM_DISPATCH(norm_forward_rows, px, pw, pb, po, pst, r0, r1, n, rms, eps);
     });
   };
   if (x->dtype() == kFloat32) run(static_cast<float*>(nullptr));
@@ -95,7 +113,8 @@ Napi::Value NormForward(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// tensorNormBackward(rms, x, xOff, w|null, wOff, gy, gyOff, gx|null, gxOff, gw|null, gwOff, gb|null, gbOff, rows, n, eps)
+// tensorNormBackward(rms, x, xOff, w|null, wOff, gy, gyOff, gx|null, gxOff, gw|null, gwOff, gb|null, gbOff, rows, n, eps[, stats|null, statsOff])
+// stats: the forward's float64 (mean, rstd) per row; recomputed from x when null.
 // gw and gb are summed over rows in a fixed number of row blocks (then over the
 // blocks in order), so the result does not depend on the thread count.
 Napi::Value NormBackward(const Napi::CallbackInfo& info) {
@@ -112,6 +131,8 @@ Napi::Value NormBackward(const Napi::CallbackInfo& info) {
   for (Storage* s : {w, gy, gx, gw, gb}) require_same(env, x, s, fn);
   const int64_t rows = int_arg(info, 13), n = int_arg(info, 14);
   const double eps = num_arg(info, 15);
+  Storage* st = info.Length() > 16 ? opt_storage(info, 16, fn) : nullptr;
+  const double* pst = stats_ptr(env, st, info.Length() > 17 && st ? int_arg(info, 17) : 0, rows, fn);
   if (n == 0) return env.Undefined();
   auto run = [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
@@ -131,7 +152,7 @@ Napi::Value NormBackward(const Napi::CallbackInfo& info) {
         double* pb_acc = params ? pw_acc + n : nullptr;
         const int64_t r_end = std::min(rows, (blk + 1) * per);
         if (blk * per >= r_end) continue;
-        NBF_NORM_DISPATCH(norm_backward_rows, px, pw, pg, pgx, pw_acc, pb_acc, blk * per, r_end, n, rms, eps);
+        NBF_NORM_DISPATCH(norm_backward_rows, px, pw, pg, pgx, pw_acc, pb_acc, pst, blk * per, r_end, n, rms, eps);
       }
     });
     if (params) {

@@ -1,7 +1,8 @@
 // layer_norm and rms_norm over the trailing dims given by normalizedShape, with
 // optional elementwise weight (and bias, for layer_norm). One fused native kernel
-// each way (native/src/tensor/norm.cc); the backward recomputes the row
-// statistics from x, so only the inputs are saved.
+// each way (native/src/tensor/norm.cc). When recorded for autograd the forward
+// also keeps each row's (mean, rstd) as a small float64 [rows, 2] tensor (as
+// PyTorch does), so the backward reads them instead of recomputing them from x.
 import { computeType, isFloat, type DType } from "../dtype.js";
 import { nn } from "../native-nn.js";
 import { Tensor, asContiguous, castRaw, fmtShape, numelOf } from "../tensor.js";
@@ -48,7 +49,7 @@ const defineNorm = (rms: boolean) => defineOp<NormAttrs>({
   name: opName(rms),
   infer: inferNorm,
   kernels: {
-    cpu: (inputs, a, spec) => {
+    cpu: (inputs, a, spec, ctx) => {
       const ct = computeType(spec.dtype);
       const srcs = inputs.map((t) => asContiguous(t, ct));
       const x = srcs[0];
@@ -57,8 +58,10 @@ const defineNorm = (rms: boolean) => defineOp<NormAttrs>({
       const n = numelOf(a.normalizedShape);
       const rows = n === 0 ? 0 : x.numel / n;
       const out = Tensor.empty(x.shape, ct);
+      const stats = ctx.recording ? Tensor.empty([rows, 2], "float64") : null;
       nn.tensorNorm(a.rms, x.storage.native, x.offset, w?.storage.native ?? null, w?.offset ?? 0,
-        b?.storage.native ?? null, b?.offset ?? 0, out.storage.native, 0, rows, n, a.eps);
+        b?.storage.native ?? null, b?.offset ?? 0, out.storage.native, 0, rows, n, a.eps, stats?.storage.native ?? null, 0);
+      if (stats) ctx.save(stats);
       srcs.forEach((s, i) => { if (s !== inputs[i]) s.dispose(); });
       if (ct === spec.dtype) return out;
       const res = castRaw(out, spec.dtype);
@@ -66,7 +69,7 @@ const defineNorm = (rms: boolean) => defineOp<NormAttrs>({
       return res;
     },
   },
-  backward: (g, { inputs, attrs: a, needs }) => {
+  backward: (g, { inputs, attrs: a, needs, extra }) => {
     const x0 = inputs[0];
     const ct = computeType(x0.dtype);
     const x = asContiguous(x0, ct);
@@ -80,7 +83,10 @@ const defineNorm = (rms: boolean) => defineOp<NormAttrs>({
     const gb = a.hasBias && needs[bi] ? Tensor.empty(a.normalizedShape, ct) : null;
     nn.tensorNormBackward(a.rms, x.storage.native, x.offset, w?.storage.native ?? null, w?.offset ?? 0,
       gy.storage.native, gy.offset, gx?.storage.native ?? null, 0, gw?.storage.native ?? null, 0,
-      gb?.storage.native ?? null, 0, rows, n, a.eps);
+      gb?.storage.native ?? null, 0, rows, n, a.eps, extra[0]?.storage.native ?? null, extra[0]?.offset ?? 0);
+    if (x !== x0) x.dispose();
+    if (w !== null && w !== inputs[1]) w.dispose();
+    if (gy !== g) gy.dispose();
     const res: (Tensor | null)[] = [gx];
     if (a.hasWeight) res.push(gw);
     if (a.hasBias) res.push(gb);

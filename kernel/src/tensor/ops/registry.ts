@@ -15,6 +15,16 @@ export interface BackwardContext<A> {
   readonly attrs: A;
   /** needs[i]: whether input i wants a gradient. */
   readonly needs: readonly boolean[];
+  /** What the kernel kept for the gradient with KernelContext.save (e.g. row statistics), in order. */
+  readonly extra: readonly Tensor[];
+}
+
+/** Passed to a kernel: whether the op is being recorded for autograd, and a place to keep tensors for its backward. */
+export interface KernelContext {
+  /** True when the op records a gradient node; only then does save() keep anything. */
+  readonly recording: boolean;
+  /** Keeps t for backward (ctx.extra); the graph owns it from then on. */
+  save(t: Tensor): void;
 }
 
 export interface OpDefinition<A> {
@@ -22,12 +32,14 @@ export interface OpDefinition<A> {
   /** Validates the inputs and returns the output's shape and dtype; errors name both operands. */
   infer(inputs: readonly Tensor[], attrs: A): OutputSpec;
   /** The kernel per device: computes the output (a new tensor, or a view for view ops). */
-  kernels: { cpu: (inputs: readonly Tensor[], attrs: A, out: OutputSpec) => Tensor } & Partial<Record<Device, (inputs: readonly Tensor[], attrs: A, out: OutputSpec) => Tensor>>;
+  kernels: { cpu: Kernel<A> } & Partial<Record<Device, Kernel<A>>>;
   /** The gradient: one entry per input (null where none). Omit for ops without one. */
   backward?: (grad: Tensor, ctx: BackwardContext<A>) => (Tensor | null)[];
   /** Whether backward reads the output (saved for tidy). Default true. */
   savesOutput?: boolean;
 }
+
+export type Kernel<A> = (inputs: readonly Tensor[], attrs: A, out: OutputSpec, ctx: KernelContext) => Tensor;
 
 export type Op<A> = (inputs: readonly Tensor[], attrs: A) => Tensor;
 
@@ -50,17 +62,26 @@ export function defineOp<A>(def: OpDefinition<A>): Op<A> {
     const spec = def.infer(inputs, attrs);
     const kernel = def.kernels[device];
     if (kernel === undefined) throw new Error(`${def.name}: no kernel for device ${device}`);
-    const out = kernel(inputs, attrs, spec);
     const backward = def.backward;
-    if (backward !== undefined && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+    const recording = backward !== undefined && isGradEnabled() && inputs.some((t) => t.requiresGrad);
+    const extra: Tensor[] = [];
+    const ctx: KernelContext = {
+      recording,
+      save: (t) => {
+        if (recording) extra.push(t);
+        else t.dispose();
+      },
+    };
+    const out = kernel(inputs, attrs, spec, ctx);
+    if (recording && backward !== undefined) {
       const needs = inputs.map((t) => t.requiresGrad);
-      const saved = def.savesOutput === false ? [...inputs] : [...inputs, out];
+      const saved = def.savesOutput === false ? [...inputs, ...extra] : [...inputs, out, ...extra];
       out.setRequiresGradInternal(true);
       out.gradFn = {
         name: def.name,
         inputs,
         saved,
-        backward: (grad) => backward(grad, { inputs, output: out, attrs, needs }),
+        backward: (grad) => backward(grad, { inputs, output: out, attrs, needs, extra }),
       };
     }
     return out;
