@@ -113,6 +113,24 @@ describe("autograd", () => {
     expect(x.grad).toBeNull();
   });
 
+  test("an explicit gradient is read, never adopted or changed: .grad stays after the caller disposes it", () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const g = tensor([3, 4]);
+    x.backward(g); // the root is the leaf itself
+    const v = x.reshape([2]);
+    const g2 = tensor([5, 6]);
+    v.backward(g2); // a view's backward hands the gradient (or a view of it) to the leaf
+    g.dispose();
+    g2.dispose();
+    expect(x.grad?.toArray()).toEqual([8, 10]);
+    const y = tensor([1, 2], { requiresGrad: true });
+    const gy = tensor([7, 9]);
+    y.add(0).backward(gy);
+    expect(gy.toArray()).toEqual([7, 9]);
+    gy.dispose();
+    expect(y.grad?.toArray()).toEqual([7, 9]);
+  });
+
   test("a tensor used twice gets both contributions", () => {
     const x = tensor([2], { dtype: "float64", requiresGrad: true });
     const y = x.mul(x).add(x.exp());

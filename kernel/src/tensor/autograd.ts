@@ -68,10 +68,13 @@ function topoOrder(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
-function accumulateInto(leaf: Tensor, g: Tensor): void {
+// borrowed: the caller's gradient tensor when backward reads it in place (never adopted as a .grad).
+function accumulateInto(leaf: Tensor, g: Tensor, borrowed: Tensor | null): void {
   if (g.dtype !== leaf.dtype) g = castRaw(g, leaf.dtype);
   if (leaf.grad === null || leaf.grad.isDisposed) {
-    const own = g.isContiguous && g.offset === 0 && g.storage.refs === 1 && g.storage.numel === g.numel ? g : materialize(g);
+    const adopt = g.isContiguous && g.offset === 0 && g.storage.refs === 1 && g.storage.numel === g.numel &&
+      (borrowed === null || g.storage !== borrowed.storage);
+    const own = adopt ? g : materialize(g);
     leaf.grad = keep(own);
     return;
   }
@@ -102,9 +105,17 @@ export function runBackward(root: Tensor, gradient?: Tensor): void {
     tidy(() => {
       const grads = new Map<Tensor, Tensor>();
       let g0: Tensor;
+      let borrowed: Tensor | null = null;
       if (gradient === undefined) {
         g0 = Tensor.empty(root.shape, root.dtype);
         nt.tensorFill(g0.storage.native, 0, 1, 1);
+      } else if (gradient.dtype === root.dtype && root.hooks.length === 0) {
+        gradient.check("backward");
+        // Read in place, not copied: gradient rules treat their incoming gradient as
+        // read-only (it may be shared by several inputs), it was made outside this
+        // tidy so it is not disposed here, and accumulateInto never adopts it.
+        g0 = gradient;
+        borrowed = gradient;
       } else {
         g0 = castRaw(gradient, root.dtype);
       }
@@ -119,7 +130,7 @@ export function runBackward(root: Tensor, gradient?: Tensor): void {
         }
         const node = t.gradFn;
         if (node === null) {
-          if (t.requiresGrad) accumulateInto(t, g);
+          if (t.requiresGrad) accumulateInto(t, g, borrowed);
           continue;
         }
         const ins = node.backward(g);
