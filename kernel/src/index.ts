@@ -26,3 +26,4 @@ export type {
   Triplet,
   TripletArrays,
 } from "./linalg/index.js";
+export * from "./nn/index.js";

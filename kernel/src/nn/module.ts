@@ -1,0 +1,303 @@
+// Module: the container every layer and model derives from. It owns named
+// parameters, buffers and child modules, and gives them the dotted names that
+// Hugging Face checkpoints use ("transformer.h.0.attn.c_attn.weight"), so a
+// state dict moves between nbforge and PyTorch unchanged.
+import { checkDType, type DType } from "../tensor/dtype.js";
+import { nt } from "../tensor/native.js";
+import { Tensor, castRaw, fmtShape, type Device } from "../tensor/tensor.js";
+
+export interface LoadStateDictOptions {
+  /** Every key must match: none missing, none unexpected (default true). Shapes must always match. */
+  strict?: boolean;
+}
+
+export interface LoadStateDictResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+interface BufferSlot {
+  tensor: Tensor;
+  /** Persistent buffers belong to the state dict; others (e.g. rotary tables) are recomputed. */
+  persistent: boolean;
+}
+
+/** Copies src's values into dst's storage (dtype converted), keeping dst's identity for optimizers that hold it. */
+export function copyInto(dst: Tensor, src: Tensor): void {
+  dst.check("copyInto");
+  src.check("copyInto");
+  if (dst.shape.join(",") !== src.shape.join(",")) {
+    throw new RangeError(`copyInto: source ${fmtShape(src.shape)} does not match destination ${fmtShape(dst.shape)}`);
+  }
+  nt.tensorCopy(src.storage.native, src.offset, src.strides, dst.storage.native, dst.offset, dst.strides, src.shape);
+}
+
+export class Module {
+  /** Training mode: dropout is active. Set with train() / eval(). */
+  training = true;
+  private readonly _parameters = new Map<string, Tensor>();
+  private readonly _buffers = new Map<string, BufferSlot>();
+  private readonly _modules = new Map<string, Module>();
+
+  // ---- registration (used by subclasses' constructors) ----
+
+  /** Registers t as a trainable parameter under name (requiresGrad is turned on). */
+  registerParameter(name: string, t: Tensor): Tensor {
+    checkName(name, "registerParameter");
+    if (!t.isLeaf) throw new Error(`registerParameter("${name}"): a parameter must be a leaf tensor; pass t.detach()`);
+    if (!t.requiresGrad) t.requiresGrad = true;
+    this._parameters.set(name, t);
+    return t;
+  }
+
+  /** Registers a non-trainable tensor; persistent buffers appear in stateDict(). */
+  registerBuffer(name: string, t: Tensor, options: { persistent?: boolean } = {}): Tensor {
+    checkName(name, "registerBuffer");
+    this._buffers.set(name, { tensor: t, persistent: options.persistent ?? true });
+    return t;
+  }
+
+  /** Registers (or replaces) a child module under name. */
+  registerModule<M extends Module>(name: string, m: M): M {
+    checkName(name, "registerModule");
+    if (!(m instanceof Module)) throw new TypeError(`registerModule("${name}"): expected a Module`);
+    this._modules.set(name, m);
+    return m;
+  }
+
+  /** The parameter registered under name on this module (not children). */
+  param(name: string): Tensor {
+    const t = this._parameters.get(name);
+    if (t === undefined) throw new Error(`${this.constructor.name}: no parameter "${name}"; it has ${[...this._parameters.keys()].join(", ") || "none"}`);
+    return t;
+  }
+
+  /** The buffer registered under name on this module (not children). */
+  buffer(name: string): Tensor {
+    const b = this._buffers.get(name);
+    if (b === undefined) throw new Error(`${this.constructor.name}: no buffer "${name}"`);
+    return b.tensor;
+  }
+
+  /** The child module registered under name. */
+  child<M extends Module = Module>(name: string): M {
+    const m = this._modules.get(name);
+    if (m === undefined) throw new Error(`${this.constructor.name}: no submodule "${name}"; it has ${[...this._modules.keys()].join(", ") || "none"}`);
+    return m as M;
+  }
+
+  /** The module at a dotted path ("transformer.h.0.attn"); "" is this module. */
+  getSubmodule(path: string): Module {
+    let m: Module = this;
+    if (path === "") return m;
+    for (const part of path.split(".")) m = m.child(part);
+    return m;
+  }
+
+  // ---- traversal ----
+
+  namedChildren(): Array<[string, Module]> {
+    return [...this._modules.entries()];
+  }
+
+  /** This module and every descendant with its dotted path (this one is ""). */
+  namedModules(prefix = ""): Array<[string, Module]> {
+    const out: Array<[string, Module]> = [[prefix, this]];
+    for (const [name, m] of this._modules) out.push(...m.namedModules(join(prefix, name)));
+    return out;
+  }
+
+  /** Every parameter with its dotted name; a tensor shared by two modules (tied weights) appears once, under its first name. */
+  namedParameters(): Array<[string, Tensor]> {
+    const seen = new Set<Tensor>();
+    const out: Array<[string, Tensor]> = [];
+    for (const [path, m] of this.namedModules()) {
+      for (const [name, t] of m._parameters) {
+        if (seen.has(t)) continue;
+        seen.add(t);
+        out.push([join(path, name), t]);
+      }
+    }
+    return out;
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  /** Every buffer with its dotted name (persistent or not). */
+  namedBuffers(): Array<[string, Tensor]> {
+    const out: Array<[string, Tensor]> = [];
+    for (const [path, m] of this.namedModules()) for (const [name, b] of m._buffers) out.push([join(path, name), b.tensor]);
+    return out;
+  }
+
+  /** Number of distinct parameter elements (trainable only with { trainable: true }). */
+  numParameters(options: { trainable?: boolean } = {}): number {
+    let n = 0;
+    for (const t of this.parameters()) if (!options.trainable || t.requiresGrad) n += t.numel;
+    return n;
+  }
+
+  // ---- modes ----
+
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Drops every parameter's accumulated gradient. */
+  zeroGrad(): void {
+    for (const t of this.parameters()) t.zeroGrad();
+  }
+
+  // ---- state ----
+
+  /**
+   * Parameters and persistent buffers by dotted name, as PyTorch's state_dict():
+   * tied weights appear under every name. The tensors are the module's own
+   * (not copies): clone them to keep a snapshot.
+   */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [path, m] of this.namedModules()) {
+      for (const [name, t] of m._parameters) out[join(path, name)] = t;
+      for (const [name, b] of m._buffers) if (b.persistent) out[join(path, name)] = b.tensor;
+    }
+    return out;
+  }
+
+  /**
+   * Copies values from sd into this module's parameters and persistent buffers
+   * (in place, so optimizers keep their references; dtypes are converted).
+   * Shapes must match. With strict (the default), missing and unexpected keys are
+   * an error too; a tied weight counts as loaded when any of its names is given.
+   */
+  loadStateDict(sd: Record<string, Tensor>, options: LoadStateDictOptions = {}): LoadStateDictResult {
+    const strict = options.strict ?? true;
+    const own = this.stateDict();
+    const ownKeys = Object.keys(own);
+    const unexpectedKeys = Object.keys(sd).filter((k) => !(k in own));
+    const mismatched: string[] = [];
+    for (const k of ownKeys) {
+      const src = sd[k];
+      if (src === undefined) continue;
+      if (!(src instanceof Tensor)) {
+        mismatched.push(`${k}: expected a Tensor, got ${typeof src}`);
+      } else if (src.shape.join(",") !== own[k].shape.join(",")) {
+        mismatched.push(`${k}: checkpoint has ${fmtShape(src.shape)}, model has ${fmtShape(own[k].shape)}`);
+      }
+    }
+    const loaded = new Set<Tensor>();
+    for (const k of ownKeys) if (sd[k] !== undefined) loaded.add(own[k]);
+    const missingKeys = ownKeys.filter((k) => sd[k] === undefined && !loaded.has(own[k]));
+    const problems: string[] = [];
+    if (mismatched.length > 0) problems.push(`size mismatch for ${mismatched.length} key(s):\n  ${mismatched.join("\n  ")}`);
+    if (strict && missingKeys.length > 0) problems.push(`missing ${missingKeys.length} key(s): ${missingKeys.join(", ")}`);
+    if (strict && unexpectedKeys.length > 0) problems.push(`unexpected ${unexpectedKeys.length} key(s): ${unexpectedKeys.join(", ")}`);
+    if (problems.length > 0) {
+      const hint = strict && mismatched.length === 0 ? "\n(pass { strict: false } to load the keys that match and ignore the rest)" : "";
+      throw new Error(`loadStateDict(${this.constructor.name}): ${problems.join("\n")}${hint}`);
+    }
+    for (const k of ownKeys) {
+      const src = sd[k];
+      if (src !== undefined && src !== own[k]) copyInto(own[k], src);
+    }
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /**
+   * Converts every parameter and buffer to a dtype (parameters stay parameters,
+   * with fresh leaf tensors), or moves them to a device. Only "cpu" tensors
+   * exist in this build's Tensor, so "cuda" is refused with a clear error.
+   */
+  to(target: Device | DType): this {
+    if (target === "cpu") return this;
+    if (target === "cuda") throw new Error(`${this.constructor.name}.to("cuda"): tensors live on the CPU in this build; keep the model on "cpu"`);
+    const dtype = checkDType(target, `${this.constructor.name}.to`);
+    const replaced = new Map<Tensor, Tensor>();
+    const convert = (t: Tensor, param: boolean): Tensor => {
+      if (t.dtype === dtype) return t;
+      let c = replaced.get(t);
+      if (c === undefined) {
+        c = castRaw(t, dtype);
+        if (param && t.requiresGrad) c.requiresGrad = true;
+        replaced.set(t, c);
+      }
+      return c;
+    };
+    for (const [, m] of this.namedModules()) {
+      for (const [name, t] of m._parameters) m._parameters.set(name, convert(t, true));
+      for (const [, b] of m._buffers) b.tensor = convert(b.tensor, false);
+    }
+    for (const old of replaced.keys()) old.dispose();
+    return this;
+  }
+
+  /** Frees every parameter and buffer now (the module is unusable afterwards). */
+  dispose(): void {
+    for (const t of this.parameters()) t.dispose();
+    for (const [, t] of this.namedBuffers()) t.dispose();
+  }
+
+  /** A one-line-per-module summary: class, parameter count. */
+  toString(): string {
+    const lines: string[] = [];
+    for (const [path, m] of this.namedModules()) {
+      const depth = path === "" ? 0 : path.split(".").length;
+      let own = 0;
+      for (const t of m._parameters.values()) own += t.numel;
+      lines.push(`${"  ".repeat(depth)}${path === "" ? "" : path.split(".").pop() + ": "}${m.constructor.name}${own > 0 ? ` (${own.toLocaleString("en-US")} params)` : ""}`);
+    }
+    lines[0] += ` — ${this.numParameters().toLocaleString("en-US")} parameters`;
+    return lines.join("\n");
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+}
+
+/** A list of modules named "0", "1", ... (PyTorch's nn.ModuleList), so block i's keys read "h.i.…". */
+export class ModuleList<M extends Module = Module> extends Module {
+  private readonly items: M[] = [];
+  constructor(modules: readonly M[] = []) {
+    super();
+    for (const m of modules) this.push(m);
+  }
+  push(m: M): void {
+    this.registerModule(String(this.items.length), m);
+    this.items.push(m);
+  }
+  get length(): number {
+    return this.items.length;
+  }
+  at(i: number): M {
+    const m = this.items.at(i);
+    if (m === undefined) throw new RangeError(`ModuleList: index ${i} is out of range for ${this.items.length} modules`);
+    return m;
+  }
+  /** Replaces item i (used by applyLoRA-like rewrites). */
+  set(i: number, m: M): void {
+    this.at(i);
+    this.items[i] = m;
+    this.registerModule(String(i < 0 ? i + this.items.length : i), m);
+  }
+  [Symbol.iterator](): Iterator<M> {
+    return this.items[Symbol.iterator]();
+  }
+}
+
+function join(prefix: string, name: string): string {
+  return prefix === "" ? name : `${prefix}.${name}`;
+}
+
+function checkName(name: string, where: string): void {
+  if (typeof name !== "string" || name === "" || name.includes(".")) {
+    throw new TypeError(`${where}: name ${JSON.stringify(name)} must be a non-empty string without dots (dots join nested names)`);
+  }
+}
