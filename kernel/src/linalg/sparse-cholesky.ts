@@ -1,0 +1,129 @@
+// Sparse Cholesky A + shift·I = P L Lᵀ Pᵀ of a symmetric positive definite
+// SparseMatrix (stored by its upper triangle). Two backends, one behaviour:
+//  - "cholmod": SuiteSparse's CHOLMOD, loaded with dlopen where the system has it;
+//  - "native":  our own (native/src/sparse): minimum-degree ordering on the
+//    quotient graph, elimination tree, up-looking numeric factorisation.
+// The symbolic analysis (ordering, pattern of L) is kept, so refactor() with
+// the same pattern only redoes the numbers.
+import { isFloat64Array } from "./matrix.js";
+import { NotPositiveDefiniteError } from "./dense.js";
+import { SparseMatrix } from "./sparse.js";
+import { sparseNative, type SparseCholeskyHandle } from "./sparse-native.js";
+
+export type SparseCholeskyBackend = "auto" | "cholmod" | "native";
+
+export interface SparseCholeskyOptions {
+  /** Factor A + shift·I instead of A (default 0). */
+  shift?: number;
+  /** "auto" (default) uses CHOLMOD when it loads, else the native code. */
+  backend?: SparseCholeskyBackend;
+}
+
+export interface SparseCholeskyFactor {
+  readonly n: number;
+  /** Stored entries of L (CHOLMOD's supernodal count includes its dense padding). */
+  readonly nnzL: number;
+  readonly backend: "cholmod" | "native";
+  /** x with (A + shift·I) x = b. */
+  solve(b: Float64Array): Float64Array;
+  /** X with (A + shift·I) X = B for B of n×k values, column-major (each right-hand side contiguous). */
+  solveMany(b: Float64Array, k: number): Float64Array;
+  /** Refactors a matrix with the same pattern (new values, optionally a new shift). */
+  refactor(a: SparseMatrix, shift?: number): void;
+}
+
+/** Whether CHOLMOD (libcholmod) was found and loaded; null when absent, else its version. */
+export function cholmodVersion(): string | null {
+  return sparseNative.sparseCholmodVersion();
+}
+
+function checkSymmetric(fn: string, a: SparseMatrix): void {
+  if (!(a instanceof SparseMatrix) && typeof (a as { indptr?: unknown }).indptr !== "object") {
+    throw new TypeError(`${fn}: A must be a SparseMatrix; build one with SparseMatrix.fromTriplets(n, n, triplets, { symmetric: true })`);
+  }
+  if (!a.symmetric || a.rows !== a.cols) {
+    throw new RangeError(
+      `${fn}: A must be a square symmetric SparseMatrix stored by its upper triangle (got ${a.rows}x${a.cols}${a.symmetric ? "" : ", not symmetric"}); build it with { symmetric: true }`,
+    );
+  }
+}
+
+class Factor implements SparseCholeskyFactor {
+  readonly n: number;
+  readonly backend: "cholmod" | "native";
+  readonly #handle: SparseCholeskyHandle;
+  readonly #indptr: Int32Array;
+  readonly #indices: Int32Array;
+
+  constructor(a: SparseMatrix, backend: "cholmod" | "native", shift: number) {
+    this.n = a.rows;
+    this.backend = backend;
+    this.#indptr = a.indptr;
+    this.#indices = a.indices;
+    this.#handle = sparseNative.sparseCholeskyAnalyze(backend, a.rows, a.indptr, a.indices);
+    this.#factor(a, shift);
+  }
+
+  get nnzL(): number {
+    return sparseNative.sparseCholeskyNnz(this.#handle);
+  }
+
+  #factor(a: SparseMatrix, shift: number): void {
+    if (!Number.isFinite(shift)) throw new RangeError(`sparseCholesky: shift must be a finite number, got ${shift}`);
+    const r = sparseNative.sparseCholeskyFactor(this.#handle, a.values, shift);
+    if (r.pivot >= 0) {
+      throw new NotPositiveDefiniteError(
+        `sparseCholesky (${this.backend}): the matrix${shift !== 0 ? ` + ${shift}·I` : ""} is not positive definite: ` +
+          `pivot ${r.pivot} (row/column of A) is ${r.value}; add a larger shift or check the matrix`,
+        r.pivot,
+        r.value,
+      );
+    }
+  }
+
+  refactor(a: SparseMatrix, shift = 0): void {
+    checkSymmetric("SparseCholeskyFactor.refactor", a);
+    if (a.rows !== this.n || !samePattern(a, this.#indptr, this.#indices)) {
+      throw new RangeError("SparseCholeskyFactor.refactor: A's sparsity pattern differs from the analysed one; call sparseCholesky(A) again");
+    }
+    this.#factor(a, shift);
+  }
+
+  solve(b: Float64Array): Float64Array {
+    return this.solveMany(b, 1);
+  }
+
+  solveMany(b: Float64Array, k: number): Float64Array {
+    if (!isFloat64Array(b)) throw new TypeError("SparseCholeskyFactor.solve: b must be a Float64Array");
+    if (!Number.isInteger(k) || k < 0 || b.length !== this.n * k) {
+      throw new RangeError(`SparseCholeskyFactor.solve: expected ${this.n}x${k} = ${this.n * k} values (column-major), got ${b.length}`);
+    }
+    return sparseNative.sparseCholeskySolve(this.#handle, b, k);
+  }
+}
+
+function samePattern(a: SparseMatrix, indptr: Int32Array, indices: Int32Array): boolean {
+  if (a.indptr === indptr && a.indices === indices) return true;
+  if (a.indptr.length !== indptr.length || a.indices.length !== indices.length) return false;
+  for (let i = 0; i < indptr.length; i++) if (a.indptr[i] !== indptr[i]) return false;
+  for (let i = 0; i < indices.length; i++) if (a.indices[i] !== indices[i]) return false;
+  return true;
+}
+
+/**
+ * Factors a symmetric positive definite sparse matrix (plus shift·I). Throws
+ * NotPositiveDefiniteError naming the failing pivot (a row of A).
+ */
+export function sparseCholesky(a: SparseMatrix, options: SparseCholeskyOptions = {}): SparseCholeskyFactor {
+  checkSymmetric("sparseCholesky", a);
+  const requested = options.backend ?? "auto";
+  if (requested !== "auto" && requested !== "cholmod" && requested !== "native") {
+    throw new RangeError(`sparseCholesky: backend must be "auto", "cholmod" or "native", got ${String(requested)}`);
+  }
+  const available = cholmodVersion() !== null;
+  if (requested === "cholmod" && !available) {
+    throw new Error('sparseCholesky: backend "cholmod" requested but libcholmod was not found; install SuiteSparse (Debian: libsuitesparse-dev) or use backend "native"');
+  }
+  const backend = requested === "auto" ? (available ? "cholmod" : "native") : requested;
+  return new Factor(a, backend, options.shift ?? 0);
+}
