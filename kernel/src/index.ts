@@ -2,6 +2,11 @@
 // anything with a Symbol.for("Jupyter.display") method renders richly.
 export { display, clearOutput, mimeBundleOf, DISPLAY_PROTOCOL, DisplayHandle } from "./display/display.js";
 export type { MimeBundle, Displayable, DisplayOptions } from "./display/display.js";
+export { progress, Progress } from "./display/progress.js";
+export type { ProgressOptions, Postfix } from "./display/progress.js";
+export { liveMetrics, LiveMetrics } from "./display/live-metrics.js";
+export type { LiveMetricsOptions } from "./display/live-metrics.js";
+export type * from "./display/plot-types.js";
 export { Comm, CommManager } from "./jupyter/comm.js";
 export type { CommData, CommTarget } from "./jupyter/comm.js";
 export * from "./tensor/index.js";

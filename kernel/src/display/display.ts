@@ -37,6 +37,11 @@ export function setDisplaySink(next: DisplaySink | undefined): void {
   sink = next ?? stdoutSink;
 }
 
+/** Whether displays reach a front end (a kernel installed its sink) rather than stdout. */
+export function hasDisplaySink(): boolean {
+  return sink !== stdoutSink;
+}
+
 /** The text form of any value, as the kernel shows results. */
 export function textOf(value: unknown): string {
   return inspect(value, { depth: 4, colors: false, maxArrayLength: 100 });
