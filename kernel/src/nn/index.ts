@@ -1,3 +1,21 @@
 // nbforge's neural-network API: Module, layers, model families, LoRA, checkpoints.
 export { Module, ModuleList, copyInto } from "./module.js";
 export type { LoadStateDictOptions, LoadStateDictResult } from "./module.js";
+export { Linear, Conv1D, Embedding, LayerNorm, RMSNorm, Dropout } from "./layers.js";
+export type { InitOptions, LinearOptions, Projection } from "./layers.js";
+export { KVCache } from "./kv-cache.js";
+export { attend, paddingMask } from "./attention.js";
+export { CausalLM } from "./causal-lm.js";
+export type { ForwardOptions } from "./causal-lm.js";
+export type { GenerateOptions, GenerateResult } from "./generate.js";
+export { GPT, GPT2Model, GPT2Block, GPT2Attention, GPT2MLP } from "./gpt.js";
+export { GPT2Block as TransformerBlock, GPT2Attention as CausalSelfAttention, GPT2MLP as MLP } from "./gpt.js";
+export type { GPTConfig } from "./gpt.js";
+export { Llama, LlamaModel, LlamaDecoderLayer, LlamaAttention, LlamaMLP } from "./llama.js";
+export type { LlamaConfig } from "./llama.js";
+export { RotaryTables, applyRotary, inverseFrequencies } from "./rotary.js";
+export type { RopeScaling } from "./rotary.js";
+export { readSafetensors, readSafetensorsHeader, writeSafetensors } from "../io/safetensors.js";
+export type { SafetensorsEntry, SafetensorsHeader, ReadSafetensorsOptions } from "../io/safetensors.js";
+export { readCheckpointTensors, readConfigJson, writeCheckpoint } from "../io/checkpoint.js";
+export type { SaveCheckpointOptions } from "../io/checkpoint.js";

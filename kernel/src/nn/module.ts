@@ -72,6 +72,14 @@ export class Module {
     return t;
   }
 
+  hasParameter(name: string): boolean {
+    return this._parameters.has(name);
+  }
+
+  hasModule(name: string): boolean {
+    return this._modules.has(name);
+  }
+
   /** The buffer registered under name on this module (not children). */
   buffer(name: string): Tensor {
     const b = this._buffers.get(name);
