@@ -52,7 +52,7 @@ start=$(date +%s)
 objs=()
 pids=()
 jobs_max=$(nproc 2>/dev/null || echo 2)
-for src in runtime elementwise rows gemm; do
+for src in runtime elementwise rows gemm copy reduce nn indexing attention; do
   ( "$nvcc" "${flags[@]}" -c "$here/$src.cu" -o "$out/$src.o" >> "$log" 2>&1 || echo "failed: $src.cu" >> "$log" ) &
   pids+=($!)
   objs+=("$out/$src.o")

@@ -73,7 +73,12 @@ template <bool TA, bool TB>
 __global__ void __launch_bounds__(THREADS) sgemm_tiled(int64_t m, int64_t n, int64_t k, float alpha,
                                                        const float* __restrict__ a, int64_t lda,
                                                        const float* __restrict__ b, int64_t ldb, float beta,
-                                                       float* __restrict__ c, int64_t ldc) {
+                                                       float* __restrict__ c, int64_t ldc, int64_t stride_a,
+                                                       int64_t stride_b, int64_t stride_c) {
+  // blockIdx.z: the batch entry (strided batched GEMM; 0 strides for one GEMM).
+  a += int64_t(blockIdx.z) * stride_a;
+  b += int64_t(blockIdx.z) * stride_b;
+  c += int64_t(blockIdx.z) * stride_c;
   __shared__ __align__(16) float As[2][BK][BM];
   __shared__ __align__(16) float Bs[2][BK][BN];
   const int64_t m0 = int64_t(blockIdx.y) * BM, n0 = int64_t(blockIdx.x) * BN;
@@ -135,11 +140,14 @@ using cublasHandle = void*;
 using CreateFn = int (*)(cublasHandle*);
 using SgemmFn = int (*)(cublasHandle, int, int, int, int, int, const float*, const float*, int, const float*, int,
                         const float*, float*, int);
+using SgemmBatchedFn = int (*)(cublasHandle, int, int, int, int, int, const float*, const float*, int, long long,
+                               const float*, int, long long, const float*, float*, int, long long, int);
 
 struct Cublas {
   void* lib = nullptr;
   cublasHandle handle = nullptr;
   SgemmFn sgemm = nullptr;
+  SgemmBatchedFn sgemm_batched = nullptr;
   bool use = false;
 };
 
@@ -155,6 +163,7 @@ Cublas& cublas() {
     if (state.lib == nullptr) return;
     auto create = reinterpret_cast<CreateFn>(dlsym(state.lib, "cublasCreate_v2"));
     state.sgemm = reinterpret_cast<SgemmFn>(dlsym(state.lib, "cublasSgemm_v2"));
+    state.sgemm_batched = reinterpret_cast<SgemmBatchedFn>(dlsym(state.lib, "cublasSgemmStridedBatched"));
     if (create == nullptr || state.sgemm == nullptr || create(&state.handle) != 0) {
       state.handle = nullptr;
       return;
@@ -166,19 +175,33 @@ Cublas& cublas() {
 
 }  // namespace
 
+NBF_API int nbf_cuda_sgemm_batched_tiled(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                                         const float* a, int64_t lda, int64_t stride_a, const float* b, int64_t ldb,
+                                         int64_t stride_b, float beta, float* c, int64_t ldc, int64_t stride_c,
+                                         int64_t batch) {
+  if (m < 0 || n < 0 || k < 0 || batch < 0) return nbf::invalid("nbf_cuda_sgemm: negative size");
+  if (m == 0 || n == 0 || batch == 0) return 0;
+  const int64_t gy = (m + BM - 1) / BM, gx = (n + BN - 1) / BN;
+  if (gy > 65535) return nbf::invalid("nbf_cuda_sgemm: m above 65535*128");
+  // gridDim.z is at most 65535: longer batches run in chunks.
+  for (int64_t b0 = 0; b0 < batch; b0 += 65535) {
+    const int64_t nb = batch - b0 < 65535 ? batch - b0 : 65535;
+    const float* ab = a + b0 * stride_a;
+    const float* bb = b + b0 * stride_b;
+    float* cb = c + b0 * stride_c;
+    const dim3 grid(static_cast<unsigned>(gx), static_cast<unsigned>(gy), static_cast<unsigned>(nb));
+    if (!trans_a && !trans_b) sgemm_tiled<false, false><<<grid, THREADS>>>(m, n, k, alpha, ab, lda, bb, ldb, beta, cb, ldc, stride_a, stride_b, stride_c);
+    else if (!trans_a && trans_b) sgemm_tiled<false, true><<<grid, THREADS>>>(m, n, k, alpha, ab, lda, bb, ldb, beta, cb, ldc, stride_a, stride_b, stride_c);
+    else if (trans_a && !trans_b) sgemm_tiled<true, false><<<grid, THREADS>>>(m, n, k, alpha, ab, lda, bb, ldb, beta, cb, ldc, stride_a, stride_b, stride_c);
+    else sgemm_tiled<true, true><<<grid, THREADS>>>(m, n, k, alpha, ab, lda, bb, ldb, beta, cb, ldc, stride_a, stride_b, stride_c);
+  }
+  return nbf::launched("nbf_cuda_sgemm_tiled");
+}
+
 NBF_API int nbf_cuda_sgemm_tiled(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                                  const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                                  int64_t ldc) {
-  if (m < 0 || n < 0 || k < 0) return nbf::invalid("nbf_cuda_sgemm: negative size");
-  if (m == 0 || n == 0) return 0;
-  const int64_t gy = (m + BM - 1) / BM, gx = (n + BN - 1) / BN;
-  if (gy > 65535) return nbf::invalid("nbf_cuda_sgemm: m above 65535*128");
-  const dim3 grid(static_cast<unsigned>(gx), static_cast<unsigned>(gy));
-  if (!trans_a && !trans_b) sgemm_tiled<false, false><<<grid, THREADS>>>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  else if (!trans_a && trans_b) sgemm_tiled<false, true><<<grid, THREADS>>>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  else if (trans_a && !trans_b) sgemm_tiled<true, false><<<grid, THREADS>>>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  else sgemm_tiled<true, true><<<grid, THREADS>>>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  return nbf::launched("nbf_cuda_sgemm_tiled");
+  return nbf_cuda_sgemm_batched_tiled(trans_a, trans_b, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1);
 }
 
 NBF_API int nbf_cuda_gemm_backend(void) { return cublas().use ? 1 : 0; }
@@ -202,4 +225,21 @@ NBF_API int nbf_cuda_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64
     return nbf::invalid("nbf_cuda_sgemm: cublasSgemm_v2 failed");
   }
   return nbf_cuda_sgemm_tiled(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+// Strided batched: C_i = alpha op(A_i) op(B_i) + beta C_i with X_i = X + i * stride_x.
+NBF_API int nbf_cuda_sgemm_batched(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                                   int64_t lda, int64_t stride_a, const float* b, int64_t ldb, int64_t stride_b, float beta,
+                                   float* c, int64_t ldc, int64_t stride_c, int64_t batch) {
+  Cublas& s = cublas();
+  const int64_t kMax = 2147483647LL;
+  if (s.use && s.sgemm_batched != nullptr && m <= kMax && n <= kMax && k <= kMax && lda <= kMax && ldb <= kMax &&
+      ldc <= kMax && batch <= kMax && m > 0 && n > 0 && batch > 0) {
+    const int status = s.sgemm_batched(s.handle, trans_b ? 1 : 0, trans_a ? 1 : 0, int(n), int(m), int(k), &alpha, b,
+                                       int(ldb), stride_b, a, int(lda), stride_a, &beta, c, int(ldc), stride_c, int(batch));
+    if (status == 0) return 0;
+    return nbf::invalid("nbf_cuda_sgemm_batched: cublasSgemmStridedBatched failed");
+  }
+  return nbf_cuda_sgemm_batched_tiled(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc,
+                                      stride_c, batch);
 }

@@ -4,7 +4,11 @@
 // with dlopen when asked, so the addon builds and runs on machines without nvcc
 // or without a GPU. Every function returns 0 on success and a CUDA error code
 // (cudaError_t, > 0) otherwise; nbf_cuda_error_string() names the last error.
-// Pointers named d_* are device pointers from nbf_cuda_malloc. All float32.
+// Pointers named d_* (and every data pointer below) are device pointers from
+// nbf_cuda_malloc; int64_t* arrays of shapes and strides are host arrays. dtype
+// arguments use the tensor core's codes (0 float32, 1 float64, 2 bfloat16,
+// 3 float16, 4 int32, 5 int64, 6 int8, 7 uint8, 8 bool); math runs in float32
+// or float64 (bfloat16/float16 are converted to float32 by nbf_cuda_copy).
 //
 // Op codes are the CPU kernels' codes (native/src/tensor/loops.inc), so one
 // dispatch table serves both devices:
@@ -22,7 +26,7 @@
 extern "C" {
 #endif
 
-#define NBF_CUDA_ABI_VERSION 1
+#define NBF_CUDA_ABI_VERSION 2
 #define NBF_CUDA_MAX_DIMS 8
 
 int nbf_cuda_abi_version(void);
@@ -83,6 +87,90 @@ int nbf_cuda_set_gemm_backend(int backend);
 int nbf_cuda_sgemm_tiled(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                          const float* d_a, int64_t lda, const float* d_b, int64_t ldb,
                          float beta, float* d_c, int64_t ldc);
+
+// ---- ABI 2: the rest of the tensor core's kernel set ----
+
+// Strided copy with dtype conversion (any dtypes; ndim <= 8).
+int nbf_cuda_copy(int src_dtype, const void* src, const int64_t* src_strides, int dst_dtype, void* dst,
+                  const int64_t* dst_strides, int ndim, const int64_t* shape);
+int nbf_cuda_fill(int dtype, void* d, int64_t n, double value);
+int nbf_cuda_arange(int dtype, void* d, int64_t n, double start, double step);
+// Philox4x32-10 as the CPU path: kind 0 uniform [a, b), 1 normal(a, b); float32
+// takes 4 values per counter step, float64 2; *blocks_used = counter steps taken.
+int nbf_cuda_random(int kind, int dtype, void* d, int64_t n, uint32_t seed_lo, uint32_t seed_hi, uint64_t counter,
+                    double a, double b, int64_t* blocks_used);
+// In place: u = u >= p ? 1 / (1 - p) : 0.
+int nbf_cuda_dropout_mask(int dtype, void* u, int64_t n, double p);
+
+// float32/float64 versions of the elementwise kernels above.
+int nbf_cuda_binary(int op, int dtype, int ndim, const int64_t* shape, const void* d_a, const int64_t* a_strides,
+                    const void* d_b, const int64_t* b_strides, void* d_out);
+int nbf_cuda_unary(int op, int dtype, const void* x, void* y, int64_t n);
+int nbf_cuda_unary_backward(int op, int dtype, const void* x, const void* y, const void* gy, void* gx, int64_t n);
+
+// x contiguous [outer, red, inner] -> out [outer, inner]; op 0 sum, 1 mean, 2 max,
+// 3 min, 4 argmax, 5 argmin (int64 out), 6 var (divides by red - correction).
+int nbf_cuda_reduce(int op, int dtype, const void* x, void* out, int64_t outer, int64_t red, int64_t inner,
+                    double correction);
+
+// Strided batched SGEMM (X_i = X + i * stride_x), cuBLAS where found, else tiled.
+int nbf_cuda_sgemm_batched(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                           int64_t lda, int64_t stride_a, const float* b, int64_t ldb, int64_t stride_b, float beta,
+                           float* c, int64_t ldc, int64_t stride_c, int64_t batch);
+int nbf_cuda_sgemm_batched_tiled(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                                 const float* a, int64_t lda, int64_t stride_a, const float* b, int64_t ldb,
+                                 int64_t stride_b, float beta, float* c, int64_t ldc, int64_t stride_c, int64_t batch);
+
+// The first index (row-major position over shape) outside [0, size), skipping
+// `ignore` when has_ignore: *bad_position = -1 when all are in range.
+int nbf_cuda_check_index(int idx_dtype, const void* idx, int ndim, const int64_t* shape, const int64_t* strides,
+                         int64_t size, int has_ignore, int64_t ignore, int64_t* bad_position, int64_t* bad_value);
+
+// layer_norm (rms 0) / rms_norm (rms 1) over rows of n; w, b, stats optional;
+// stats: float64 [rows, 2] (mean, rstd). The backward recomputes stats when null;
+// gx, gw, gb optional (gw, gb summed over rows in order).
+int nbf_cuda_norm(int dtype, int rms, const void* x, const void* w, const void* b, void* y, double* stats, int64_t rows,
+                  int64_t n, double eps);
+int nbf_cuda_norm_backward(int dtype, int rms, const void* x, const void* w, const void* gy, void* gx, void* gw, void* gb,
+                           const double* stats, int64_t rows, int64_t n, double eps);
+
+// out[i, :] = w[idx[i], :] (elements of elem_bytes); backward zeroes gw then adds
+// gy's rows at their indices (atomics), skipping `padding` (-1: none).
+int nbf_cuda_embedding(int idx_dtype, const void* idx, int64_t count, const void* w, int elem_bytes, int64_t dim,
+                       void* out);
+int nbf_cuda_embedding_backward(int dtype, int idx_dtype, const void* idx, int64_t count, const void* gy, int64_t num,
+                                int64_t dim, void* gw, int64_t padding);
+
+// Fused cross-entropy with ignore_index and label smoothing; reduction 0 none,
+// 1 mean (over `count` targets not ignored), 2 sum.
+int nbf_cuda_cross_entropy(int dtype, const void* x, int tgt_dtype, const void* tgt, void* out, int64_t rows, int64_t n,
+                           int64_t ignore, double smoothing, int reduction, int64_t count);
+int nbf_cuda_cross_entropy_backward(int dtype, const void* x, int tgt_dtype, const void* tgt, const void* gy, void* gx,
+                                    int64_t rows, int64_t n, int64_t ignore, double smoothing, int reduction,
+                                    int64_t count);
+
+// Causal scaled-dot-product attention (float32, contiguous operands, mask optional).
+int nbf_cuda_attention(const float* q, const float* k, const float* v, const float* mask, float* out, int64_t batch,
+                       int64_t lq, int64_t lk, int64_t d, int64_t dv, double scale, int causal);
+int nbf_cuda_attention_backward(const float* q, const float* k, const float* v, const float* mask, const float* go,
+                                float* gq, float* gk, float* gv, int64_t batch, int64_t lq, int64_t lk, int64_t d,
+                                int64_t dv, double scale, int causal);
+
+// Indexing (idx int64, checked first); elementwise moves by element size.
+int nbf_cuda_gather(int elem_bytes, const void* x, const int64_t* x_strides, const int64_t* idx,
+                    const int64_t* idx_strides, void* out, int ndim, const int64_t* shape, int dim);
+int nbf_cuda_scatter(int mode, int dtype, void* out, const int64_t* out_strides, const int64_t* idx,
+                     const int64_t* idx_strides, const void* src, const int64_t* src_strides, int ndim,
+                     const int64_t* shape, int dim);
+int nbf_cuda_where(const uint8_t* cond, const int64_t* c_strides, int elem_bytes, const void* a, const int64_t* a_strides,
+                   const void* b, const int64_t* b_strides, void* out, int ndim, const int64_t* shape);
+int nbf_cuda_topk(int dtype, const void* x, int64_t rows, int64_t n, int64_t k, int largest, int64_t* out);
+int nbf_cuda_multinomial(const double* p, int64_t rows, int64_t n, int64_t samples, int replacement, int64_t* out,
+                         uint32_t seed_lo, uint32_t seed_hi, uint64_t counter, int64_t* bad_row, int* bad_kind,
+                         int64_t* bad_col, double* bad_value);
+// Block-wise absmax int8 / int4 (two per byte, low nibble first) with float32 scales.
+int nbf_cuda_quantize(int bits, const float* x, int64_t n, int64_t block, void* data, float* scales);
+int nbf_cuda_dequantize(int bits, const void* data, const float* scales, int64_t n, int64_t block, float* out);
 
 #ifdef __cplusplus
 }

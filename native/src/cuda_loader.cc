@@ -93,9 +93,9 @@ Probe probe(const std::string& library) {
     p.reason = "built, but " + library + " lacks the nbf_cuda_* entry points; rebuild with native/cuda/build.sh";
     return p;
   }
-  if (abi() != 1) {
+  if (abi() != 2) {
     p.reason = "built, but " + library + " has ABI version " + std::to_string(abi()) +
-               " and this addon expects 1; rebuild with npm install";
+               " and this addon expects 2; rebuild with npm install";
     return p;
   }
   p.devices = available();
