@@ -507,11 +507,11 @@ export function formatG2O(problem: Problem, options: WriteG2OOptions = {}): stri
     for (let p = 0; p < problem.numPoses; p++) {
       out.push(poseVertex(d, poseId(p), estimate.R.subarray(p * d * d, (p + 1) * d * d), estimate.t.subarray(p * d, (p + 1) * d)));
     }
-    if (style === "g2o") {
-      for (let k = 0; k < problem.numLandmarks; k++) {
-        const m = [...estimate.landmarks.subarray(k * d, (k + 1) * d)].map(num).join(" ");
-        out.push(`${d === 2 ? "VERTEX_XY" : "VERTEX_TRACKXYZ"} ${landmarkId(k)} ${m}`);
-      }
+    // Landmark guesses: g2o's vertex lines (in the cpl style with the landmark id space's ids).
+    for (let k = 0; k < problem.numLandmarks; k++) {
+      const m = [...estimate.landmarks.subarray(k * d, (k + 1) * d)].map(num).join(" ");
+      const id = style === "g2o" ? landmarkId(k) : problem.landmarkIds[k] ?? k;
+      out.push(`${d === 2 ? "VERTEX_XY" : "VERTEX_TRACKXYZ"} ${id} ${m}`);
     }
   }
   for (const e of problem.poseEdges) {
