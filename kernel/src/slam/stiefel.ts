@@ -28,6 +28,7 @@ interface SlamAddon {
   slamRound(kind: number, y: Float64Array, n: number, d: number, r: number): Float64Array;
   slamComplexLift(x: Float64Array, n: number, r: number): Float64Array;
   slamComplexLiftAdjoint(z: Float64Array, n: number, r: number): Float64Array;
+  slamBlockApply(lambda: Float64Array, v: Float64Array, n: number, d: number, k: number): Float64Array;
   slamDot(a: Float64Array, b: Float64Array): number;
   slamAxpby(alpha: number, x: Float64Array, beta: number, y: Float64Array, out?: Float64Array): Float64Array;
 }

@@ -70,6 +70,7 @@ function truncatedCG(
   maxInner: number,
   kappa: number,
   theta: number,
+  floor: number,
 ): InnerResult {
   const hess = (v: Float64Array): Float64Array => m.hessian(s.y, q(v, m.r), v, s.lambda, 2);
   let eta: Float64Array = new Float64Array(m.size);
@@ -101,7 +102,9 @@ function truncatedCG(
     heta = m.axpby(alpha, hd, 1, heta, heta);
     m.axpby(alpha, hd, 1, r, r);
     const rn = m.norm(r);
-    if (rn <= r0 * Math.min(Math.pow(r0, theta), kappa)) return { eta, heta, iterations: j + 1, hitBoundary: false };
+    // Superlinear target, but never below what the outer tolerance needs (the
+    // gauge directions make the Hessian singular, so CG cannot go much lower).
+    if (rn <= Math.max(r0 * Math.min(Math.pow(r0, theta), kappa), floor)) return { eta, heta, iterations: j + 1, hitBoundary: false };
     z = precondition(r);
     const zrOld = zr;
     zr = m.inner(z, r);
@@ -141,7 +144,7 @@ export function riemannianTrustRegion(
       stop = "gradient";
       break;
     }
-    const inner = truncatedCG(m, q, s, radius, precondition, maxInner, kappa, theta);
+    const inner = truncatedCG(m, q, s, radius, precondition, maxInner, kappa, theta, 0.1 * gradTol);
     hessianProducts += inner.iterations;
     const proposal = evaluate(m, q, m.retract(s.y, inner.eta));
     const model = -(m.inner(s.grad, inner.eta) + 0.5 * m.inner(inner.eta, inner.heta));
@@ -155,7 +158,7 @@ export function riemannianTrustRegion(
       const decrease = s.cost - proposal.cost;
       s = proposal;
       accepted = true;
-      if (decrease >= 0 && decrease <= relTol * Math.max(1, Math.abs(s.cost)) && s.gradNorm <= 1e3 * gradTol) {
+      if (Math.abs(decrease) <= relTol * Math.max(1, Math.abs(s.cost)) && s.gradNorm <= 1e3 * gradTol) {
         stop = "decrease";
         options.onIteration?.({ iteration, cost: s.cost, gradientNorm: s.gradNorm, radius, innerIterations: inner.iterations });
         iteration++;

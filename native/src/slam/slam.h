@@ -32,6 +32,9 @@ void block_lambda(Manifold m, const double* y, const double* g, int64_t n, int d
 void hessian(Manifold m, const double* y, const double* qv, const double* v,
              const double* lambda, int64_t n, int d, int64_t r, double scale, double* out);
 
+// out = blockdiag(Λ) V for n d x d blocks (row-major) and V of (d n) x k values.
+void block_apply(const double* lambda, const double* v, int64_t n, int d, int64_t k, double* out);
+
 // Rounds a Stiefel point to rotations: the top-d right singular subspace of Y
 // (thin SVD through the r x r Gram matrix), the sign fix that makes most
 // determinants positive, then each block projected onto SO(d). Writes n

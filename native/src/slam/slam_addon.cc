@@ -146,6 +146,18 @@ Napi::Value ComplexLiftAdjoint(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// slamBlockApply(lambda, v, n, d, k) -> blockdiag(Λ) V
+Napi::Value BlockApply(const Napi::CallbackInfo& info) {
+  const char* fn = "slamBlockApply";
+  const int64_t n = integer(info, 2, fn, "n"), d = integer(info, 3, fn, "d"), k = integer(info, 4, fn, "k");
+  if (d != 2 && d != 3) fail(info.Env(), std::string(fn) + ": d must be 2 or 3");
+  auto lambda = f64(info, 0, fn, "lambda", n * d * d);
+  auto v = f64(info, 1, fn, "v", n * d * k);
+  auto out = Napi::Float64Array::New(info.Env(), n * d * k);
+  nbforge::slam::block_apply(lambda.Data(), v.Data(), n, static_cast<int>(d), k, out.Data());
+  return out;
+}
+
 // slamDot(a, b)
 Napi::Value Dot(const Napi::CallbackInfo& info) {
   auto a = f64(info, 0, "slamDot", "a", -1);
@@ -178,6 +190,7 @@ void RegisterSlam(Napi::Env env, Napi::Object exports) {
   exports.Set("slamComplexLift", Napi::Function::New(env, ComplexLift, "slamComplexLift"));
   exports.Set("slamComplexLiftAdjoint",
               Napi::Function::New(env, ComplexLiftAdjoint, "slamComplexLiftAdjoint"));
+  exports.Set("slamBlockApply", Napi::Function::New(env, BlockApply, "slamBlockApply"));
   exports.Set("slamDot", Napi::Function::New(env, Dot, "slamDot"));
   exports.Set("slamAxpby", Napi::Function::New(env, Axpby, "slamAxpby"));
 }

@@ -133,5 +133,20 @@ void hessian(Manifold m, const double* y, const double* qv, const double* v,
   }
 }
 
+void block_apply(const double* lambda, const double* v, int64_t n, int d, int64_t k, double* out) {
+  const int64_t N = n * d;
+  for (int64_t c = 0; c < k; ++c)
+    for (int64_t i = 0; i < n; ++i) {
+      const double* l = lambda + i * d * d;
+      const double* x = v + c * N + i * d;
+      double* y = out + c * N + i * d;
+      for (int a = 0; a < d; ++a) {
+        double acc = 0;
+        for (int b = 0; b < d; ++b) acc += l[a * d + b] * x[b];
+        y[a] = acc;
+      }
+    }
+}
+
 }  // namespace slam
 }  // namespace nbforge
