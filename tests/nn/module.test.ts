@@ -1,0 +1,174 @@
+// Module bookkeeping (names, state dicts, modes, dtype conversion), LoRA
+// merge/unmerge, and safetensors round trips and errors.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  GPT, Linear, Llama, Module, ModuleList, applyLoRA, loraStateDict, mergeLoRA, unmergeLoRA, randn, readSafetensors,
+  readSafetensorsHeader, tensor, writeSafetensors, type Tensor,
+} from "nbforge";
+
+function maxAbsDiff(a: Tensor, b: Tensor): number {
+  const x = a.to("float64").data() as Float64Array;
+  const y = b.to("float64").data() as Float64Array;
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+  return m;
+}
+
+class Tiny extends Module {
+  constructor() {
+    super();
+    this.registerModule("proj", new Linear(3, 2));
+    this.registerModule("layers", new ModuleList([new Linear(2, 2, { bias: false }), new Linear(2, 1)]));
+    this.registerBuffer("running", tensor([1, 2]));
+    this.registerBuffer("scratch", tensor([0]), { persistent: false });
+  }
+}
+
+const tinyGPT = () => new GPT({ vocabSize: 40, nPositions: 16, nEmbd: 16, nLayer: 2, nHead: 2, embdPdrop: 0, attnPdrop: 0, residPdrop: 0, seed: 1 });
+
+describe("Module", () => {
+  test("dotted names, buffers, parameter counts, train/eval", () => {
+    const m = new Tiny();
+    expect(m.namedParameters().map(([n]) => n)).toEqual(["proj.weight", "proj.bias", "layers.0.weight", "layers.1.weight", "layers.1.bias"]);
+    expect(Object.keys(m.stateDict())).toEqual(["running", "proj.weight", "proj.bias", "layers.0.weight", "layers.1.weight", "layers.1.bias"]);
+    expect(m.namedBuffers().map(([n]) => n)).toEqual(["running", "scratch"]);
+    expect(m.numParameters()).toBe(6 + 2 + 4 + 2 + 1);
+    m.eval();
+    expect(m.namedModules().every(([, x]) => !x.training)).toBe(true);
+    m.train();
+    expect(m.getSubmodule("layers.1").training).toBe(true);
+  });
+
+  test("tied weights: one parameter, two state-dict keys, either name loads it", () => {
+    const g = tinyGPT();
+    expect(g.namedParameters().some(([n]) => n === "lm_head.weight")).toBe(false);
+    const sd = g.stateDict();
+    expect(sd["lm_head.weight"]).toBe(sd["transformer.wte.weight"]);
+    const other = tinyGPT();
+    const src: Record<string, Tensor> = {};
+    for (const [k, t] of Object.entries(sd)) if (k !== "lm_head.weight") src[k] = t.add(1);
+    other.loadStateDict(src);
+    expect(maxAbsDiff(other.lmHead.weight, sd["transformer.wte.weight"].add(1))).toBe(0);
+  });
+
+  test("loadStateDict copies in place (optimizers keep their tensors) and converts dtypes", () => {
+    const m = new Tiny();
+    const w = m.getSubmodule("proj").param("weight");
+    const sd: Record<string, Tensor> = {};
+    for (const [k, t] of Object.entries(m.stateDict())) sd[k] = randn(t.shape, { dtype: "float64" });
+    m.loadStateDict(sd);
+    expect(m.getSubmodule("proj").param("weight")).toBe(w);
+    expect(maxAbsDiff(w, sd["proj.weight"])).toBeLessThan(1e-6);
+  });
+
+  test("loadStateDict names missing, unexpected and mis-shaped keys", () => {
+    const m = new Tiny();
+    const sd = { ...m.stateDict() };
+    delete sd["layers.1.bias"];
+    sd["layers.2.weight"] = randn([2, 2]);
+    sd["proj.weight"] = randn([3, 2]);
+    let msg = "";
+    try {
+      m.loadStateDict(sd);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toContain("proj.weight: checkpoint has [3,2], model has [2,3]");
+    expect(msg).toContain("missing 1 key(s): layers.1.bias");
+    expect(msg).toContain("unexpected 1 key(s): layers.2.weight");
+    // non-strict: the missing and unexpected keys are reported, not fatal; shapes still must match
+    sd["proj.weight"] = randn([2, 3]);
+    expect(m.loadStateDict(sd, { strict: false })).toEqual({ missingKeys: ["layers.1.bias"], unexpectedKeys: ["layers.2.weight"] });
+    expect(maxAbsDiff(m.getSubmodule("proj").param("weight"), sd["proj.weight"])).toBe(0);
+  });
+
+  test("to(dtype) converts parameters and keeps them trainable; to('cuda') explains itself", () => {
+    const g = tinyGPT();
+    const ids = tensor([[1, 2, 3]], { dtype: "int64" });
+    const before = g.forward(ids);
+    g.to("float64");
+    expect(g.parameters().every((p) => p.dtype === "float64" && p.requiresGrad)).toBe(true);
+    expect(g.lmHead.weight).toBe(g.stateDict()["transformer.wte.weight"]);
+    expect(maxAbsDiff(g.forward(ids), before)).toBeLessThan(1e-5);
+    expect(() => g.to("cuda")).toThrow(/CPU/);
+  });
+});
+
+describe("LoRA", () => {
+  test("GPT-2 Conv1D and Llama Linear: merged forward equals unmerged, unmerge restores the base weights", () => {
+    const models = [
+      { m: tinyGPT(), targets: ["c_attn", "c_proj"], count: 6 }, // c_proj names both the attention and the MLP output
+      { m: new Llama({ vocabSize: 40, hiddenSize: 16, intermediateSize: 24, numHiddenLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 2, seed: 2 }), targets: ["q_proj", "v_proj"], count: 4 },
+    ];
+    for (const { m, targets, count } of models) {
+      const ids = tensor([[3, 1, 4, 1, 5], [9, 2, 6, 5, 3]], { dtype: "int64" });
+      const base = m.forward(ids);
+      const before = Object.fromEntries(Object.entries(m.stateDict()).map(([k, t]) => [k, t.clone()]));
+      const adapted = applyLoRA(m, { r: 4, alpha: 8, targets });
+      expect(adapted.length).toBe(count);
+      // trainable: only the adapters
+      expect(m.namedParameters().filter(([, p]) => p.requiresGrad).map(([n]) => n).every((n) => /lora_[AB]/.test(n))).toBe(true);
+      // B starts at zero: the adapted model computes the base model
+      expect(maxAbsDiff(m.forward(ids), base)).toBe(0);
+      for (const [k, t] of Object.entries(loraStateDict(m))) if (k.endsWith("lora_B.weight")) t.storage.native.write(Float32Array.from(randn(t.shape).data() as Float32Array), 0);
+      const unmerged = m.forward(ids);
+      expect(maxAbsDiff(unmerged, base)).toBeGreaterThan(1e-3);
+      mergeLoRA(m);
+      expect(maxAbsDiff(m.forward(ids), unmerged)).toBeLessThan(1e-4);
+      unmergeLoRA(m);
+      for (const [k, t] of Object.entries(before)) expect(maxAbsDiff(m.stateDict()[k], t)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(m.forward(ids), unmerged)).toBeLessThan(1e-5);
+    }
+  });
+
+  test("a target that matches nothing lists the projections there are", () => {
+    expect(() => applyLoRA(tinyGPT(), { r: 2, targets: ["q_proj"] })).toThrow(/named .*c_attn/);
+  });
+});
+
+describe("safetensors", () => {
+  let dir: string;
+  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "nbforge-st-")); });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("every dtype round-trips bit for bit, with metadata; the header is 8-byte aligned", () => {
+    const src: Record<string, Tensor> = {
+      f32: randn([2, 3]), f64: randn([4], { dtype: "float64" }), bf16: randn([3, 2]).to("bfloat16"), f16: randn([5]).to("float16"),
+      i64: tensor([[1, -2], [3, 4]], { dtype: "int64" }), i32: tensor([7, 8], { dtype: "int32" }), u8: tensor([255, 0], { dtype: "uint8" }),
+      b: tensor([true, false]), empty: randn([0, 3]), scalar: tensor(Float32Array.of(2.5), { shape: [] }), view: randn([4, 4]).mT,
+    };
+    const path = join(dir, "all.safetensors");
+    writeSafetensors(path, src, { note: "hello" });
+    const bytes = readFileSync(path);
+    expect(Number(bytes.readBigUInt64LE(0)) % 8).toBe(0);
+    const { tensors, metadata } = readSafetensors(path);
+    expect(metadata).toEqual({ note: "hello" });
+    for (const [k, t] of Object.entries(src)) {
+      expect(tensors[k].dtype).toBe(t.dtype);
+      expect(tensors[k].shape).toEqual(t.shape);
+      expect(Array.from(tensors[k].data() as ArrayLike<number | bigint>)).toEqual(Array.from(t.data() as ArrayLike<number | bigint>));
+    }
+    expect(readSafetensorsHeader(path).tensors.bf16).toEqual({ dtype: "BF16", shape: [3, 2], data_offsets: expect.any(Array) });
+  });
+
+  test("bad files give errors that say what is wrong", () => {
+    const p = (name: string, content: Buffer) => {
+      const f = join(dir, name);
+      writeFileSync(f, content);
+      return f;
+    };
+    const header = (obj: unknown, data = 0) => {
+      const j = Buffer.from(JSON.stringify(obj));
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(j.length));
+      return Buffer.concat([len, j, Buffer.alloc(data)]);
+    };
+    expect(() => readSafetensors(p("short", Buffer.from([1, 2])))).toThrow(/too short/);
+    expect(() => readSafetensors(p("huge", header({}).subarray(0, 8).fill(0xff)))).toThrow(/header length/);
+    expect(() => readSafetensors(p("dtype", header({ x: { dtype: "F8_E4M3", shape: [1], data_offsets: [0, 1] } }, 1)))).toThrow(/"x" has dtype F8_E4M3/);
+    expect(() => readSafetensors(p("span", header({ x: { dtype: "F32", shape: [2], data_offsets: [0, 4] } }, 4)))).toThrow(/needs 8 bytes but data_offsets span 4/);
+    expect(() => readSafetensors(p("past", header({ x: { dtype: "F32", shape: [2], data_offsets: [0, 8] } }, 4)))).toThrow(/outside the 4-byte data buffer/);
+  });
+});
