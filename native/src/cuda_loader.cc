@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 
+#include "cuda_api.h"
 #include "registry.h"
 
 #ifndef _WIN32
@@ -163,6 +164,18 @@ Napi::Value CudaInfo(const Napi::CallbackInfo& info) {
   out.Set("device", Napi::String::New(env, p.device));
   return out;
 }
+
+}  // namespace
+
+// The opened default library when a GPU is available (for cuda_tensor.cc), else
+// nullptr with the reason cudaInfo() gives.
+void* nbforge::cuda_library_handle(std::string* reason) {
+  const Probe& p = cached_probe(default_library_path());
+  if (reason != nullptr) *reason = p.reason;
+  return p.available ? p.handle : nullptr;
+}
+
+namespace {
 
 void RegisterCuda(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaAvailable", Napi::Function::New(env, CudaAvailable, "cudaAvailable"));
