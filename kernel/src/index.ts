@@ -7,6 +7,8 @@ export type { ProgressOptions, Postfix } from "./display/progress.js";
 export { liveMetrics, LiveMetrics } from "./display/live-metrics.js";
 export type { LiveMetricsOptions } from "./display/live-metrics.js";
 export type * from "./display/plot-types.js";
+export { plot, Figure } from "./display/plot.js";
+export type { MetricsInput, MetricsOptions, MetricsRow } from "./display/plot-metrics.js";
 export { Comm, CommManager } from "./jupyter/comm.js";
 export type { CommData, CommTarget } from "./jupyter/comm.js";
 export * from "./tensor/index.js";
@@ -32,3 +34,5 @@ export type {
   TripletArrays,
 } from "./linalg/index.js";
 export * from "./nn/index.js";
+export * from "./optim/index.js";
+export * from "./tokenizers/index.js";

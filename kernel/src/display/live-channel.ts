@@ -7,6 +7,8 @@
 export type LiveMessage = { [key: string]: unknown };
 
 export interface LiveChannel {
+  /** True once either side closed it (a front end without the extension closes it at once). */
+  readonly closed?: boolean;
   send(data: LiveMessage): void;
   onMessage(handler: (data: LiveMessage) => void): void;
   close(data?: LiveMessage): void;

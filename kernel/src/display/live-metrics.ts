@@ -63,7 +63,7 @@ export class LiveMetrics {
       this.channel = openLiveChannel(LIVE_COMM_TARGET, { type: "start", run: this.runInfo(), displayId: this.handle.displayId });
       // A front end that (re)connects asks for everything so far.
       this.channel?.onMessage((msg) => {
-        if (msg.type === "sync") this.channel?.send({ type: "state", id: this.id, data: this.data() as unknown as LiveMessage });
+        if (msg.type === "sync") this.send({ type: "state", id: this.id, data: this.data() as unknown as LiveMessage });
       });
     }
   }
@@ -102,8 +102,8 @@ export class LiveMetrics {
     this.endedAt = Date.now();
     if (this.handle) {
       this.handle.update(this);
-      this.channel?.send({ type: "status", id: this.id, status, endedAt: this.endedAt });
-      this.channel?.close();
+      this.send({ type: "status", id: this.id, status, endedAt: this.endedAt });
+      if (!this.channel?.closed) this.channel?.close();
     } else {
       display(this); // the text summary on stdout
     }
@@ -126,6 +126,10 @@ export class LiveMetrics {
     return metricsBundle(this.data());
   }
 
+  private send(message: LiveMessage): void {
+    if (this.channel && !this.channel.closed) this.channel.send(message);
+  }
+
   private runInfo(): LiveMessage {
     return { id: this.id, title: this.title, startedAt: this.startedAt, status: this.status };
   }
@@ -144,7 +148,7 @@ export class LiveMetrics {
     if (this.pending.size === 0) return;
     const series = [...this.pending.values()];
     this.pending = new Map();
-    this.channel?.send({ type: "append", id: this.id, step: this.lastStep, last: { ...this.lastMetrics }, series: series as unknown as LiveMessage[] });
+    this.send({ type: "append", id: this.id, step: this.lastStep, last: { ...this.lastMetrics }, series: series as unknown as LiveMessage[] });
   }
 
   /** Points logged just before a loop pauses still go out once it yields. */
