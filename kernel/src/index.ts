@@ -35,4 +35,3 @@ export type {
 } from "./linalg/index.js";
 export * from "./nn/index.js";
 export * from "./optim/index.js";
-export * from "./tokenizers/index.js";
