@@ -35,3 +35,4 @@ export type {
 } from "./linalg/index.js";
 export * from "./nn/index.js";
 export * from "./optim/index.js";
+export * from "./tokenizers/index.js";
