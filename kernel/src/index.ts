@@ -36,3 +36,4 @@ export type {
 export * from "./nn/index.js";
 export * from "./optim/index.js";
 export * from "./tokenizers/index.js";
+export * from "./data/index.js";
