@@ -2,7 +2,8 @@
 // output (the tape is the graph of nodes); backward() walks it in reverse
 // topological order, calls each node's gradient rule (declared with the op in
 // ops/) and accumulates into the leaves' .grad.
-import { nt, BINARY } from "./native.js";
+import { BINARY } from "./native.js";
+import { kernelsFor } from "./device.js";
 import { keep, tidy } from "./scope.js";
 import { Tensor, castRaw, fmtShape, materialize } from "./tensor.js";
 
@@ -80,7 +81,7 @@ function accumulateInto(leaf: Tensor, g: Tensor, borrowed: Tensor | null): void 
   }
   const acc = leaf.grad;
   if (acc.dtype === "float32" || acc.dtype === "float64") {
-    nt.tensorBinary(BINARY.add, acc.storage.native, acc.offset, acc.strides, g.storage.native, g.offset, g.strides,
+    kernelsFor(acc.device).tensorBinary(BINARY.add, acc.storage.native, acc.offset, acc.strides, g.storage.native, g.offset, g.strides,
       acc.storage.native, acc.offset, acc.shape);
   } else {
     const sum = castRaw(acc.to("float32").add(g.to("float32")), acc.dtype);
@@ -101,14 +102,17 @@ export function runBackward(root: Tensor, gradient?: Tensor): void {
   if (gradient !== undefined && gradient.shape.join(",") !== root.shape.join(",")) {
     throw new Error(`backward: gradient ${fmtShape(gradient.shape)} does not match the tensor's shape ${fmtShape(root.shape)}`);
   }
+  if (gradient !== undefined && gradient.device !== root.device) {
+    throw new Error(`backward: the tensor is on ${root.device}, the gradient on ${gradient.device}; move one with .to()`);
+  }
   noGrad(() =>
     tidy(() => {
       const grads = new Map<Tensor, Tensor>();
       let g0: Tensor;
       let borrowed: Tensor | null = null;
       if (gradient === undefined) {
-        g0 = Tensor.empty(root.shape, root.dtype);
-        nt.tensorFill(g0.storage.native, 0, 1, 1);
+        g0 = Tensor.empty(root.shape, root.dtype, false, root.device);
+        kernelsFor(root.device).tensorFill(g0.storage.native, 0, 1, 1);
       } else if (gradient.dtype === root.dtype && root.hooks.length === 0) {
         gradient.check("backward");
         // Read in place, not copied: gradient rules treat their incoming gradient as

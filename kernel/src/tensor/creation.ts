@@ -2,14 +2,30 @@
 // arange, and tensor() from nested arrays or typed arrays.
 import { checkDType, computeType, isFloat, type DType } from "./dtype.js";
 import { nt } from "./native.js";
-import { Tensor, castRaw, fmtShape, numelOf } from "./tensor.js";
+import { Tensor, castRaw, fmtShape, moveRaw, numelOf } from "./tensor.js";
+import { checkDevice, kernelsFor, requireCuda, type Device } from "./device.js";
 
 export interface CreateOptions {
   dtype?: DType;
   requiresGrad?: boolean;
+  /** "cpu" (default) or "cuda". */
+  device?: Device | "cuda:0";
 }
 
+// Values are made on the cpu (the same numbers on every device, random ones
+// included) and moved once to the requested device.
 function finish(t: Tensor, opts: CreateOptions | undefined): Tensor {
+  if (opts?.device !== undefined && checkDevice(opts.device, "device") !== "cpu") {
+    try {
+      requireCuda(`{ device: ${JSON.stringify(opts.device)} }`);
+    } catch (e) {
+      t.dispose();
+      throw e;
+    }
+    const moved = moveRaw(t, "cuda");
+    t.dispose();
+    t = moved;
+  }
   if (opts?.requiresGrad === true) t.requiresGrad = true;
   return t;
 }
@@ -40,11 +56,11 @@ export function ones(shape: readonly number[], opts?: CreateOptions): Tensor {
 }
 
 export function zerosLike(t: Tensor, opts?: CreateOptions): Tensor {
-  return zeros(t.shape, { dtype: t.dtype, ...opts });
+  return zeros(t.shape, { dtype: t.dtype, device: t.device, ...opts });
 }
 
 export function onesLike(t: Tensor, opts?: CreateOptions): Tensor {
-  return ones(t.shape, { dtype: t.dtype, ...opts });
+  return ones(t.shape, { dtype: t.dtype, device: t.device, ...opts });
 }
 
 /** Values start, start+step, ... below end (float32 unless dtype says otherwise). arange(end) starts at 0. */
@@ -84,7 +100,7 @@ export class Generator {
   }
   /** @internal fills a float32/float64 tensor; kind 0 uniform [a, b), 1 normal(a, b). */
   fill(t: Tensor, kind: number, a: number, b: number): void {
-    this.counter += nt.tensorRandom(kind, t.storage.native, t.offset, t.numel, this.seedLo, this.seedHi, this.counter, a, b);
+    this.counter += kernelsFor(t.device).tensorRandom(kind, t.storage.native, t.offset, t.numel, this.seedLo, this.seedHi, this.counter, a, b);
   }
   /** @internal runs a native draw at the current offset; draw returns the Philox blocks it used. */
   draw(fn: (seedLo: number, seedHi: number, counter: number) => number): void {

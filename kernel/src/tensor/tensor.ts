@@ -14,8 +14,10 @@ import * as join from "./ops/joining.js";
 import * as samp from "./ops/sampling.js";
 import { runBackward, type GradNode } from "./autograd.js";
 import { formatTensor, htmlTable } from "./display.js";
+import { allocNative, isDeviceName, kernelsFor, transfer, type Device } from "./device.js";
+import * as dev from "./device-transfer.js";
 
-export type Device = "cpu" | "cuda";
+export type { Device } from "./device.js";
 
 /** A native storage shared by every view of it; freed when the last view is disposed. */
 export class StorageRef {
@@ -24,11 +26,12 @@ export class StorageRef {
     readonly native: NativeStorage,
     readonly dtype: DType,
     readonly numel: number,
+    readonly device: Device = "cpu",
   ) {}
   release(): void {
     if (--this.refs === 0) {
       this.native.dispose();
-      if (storagePool.length < STORAGE_POOL_SIZE) storagePool.push(this.native);
+      if (this.device === "cpu" && storagePool.length < STORAGE_POOL_SIZE) storagePool.push(this.native);
     }
   }
 }
@@ -39,7 +42,8 @@ export class StorageRef {
 const STORAGE_POOL_SIZE = 4096;
 const storagePool: NativeStorage[] = [];
 
-function allocStorage(dtype: DType, n: number, zero: boolean): NativeStorage {
+function allocStorage(dtype: DType, n: number, zero: boolean, device: Device): NativeStorage {
+  if (device !== "cpu") return allocNative(device, DTYPE_CODE[dtype], n, zero);
   const recycled = storagePool.pop();
   if (recycled === undefined) return new nt.TensorStorage(DTYPE_CODE[dtype], n, zero);
   recycled.reset(DTYPE_CODE[dtype], n, zero);
@@ -84,7 +88,7 @@ export class Tensor {
   readonly strides: readonly number[];
   readonly offset: number;
   readonly dtype: DType;
-  readonly device: Device = "cpu";
+  readonly device: Device;
   /** @internal */ readonly storage: StorageRef;
   /** The accumulated gradient after backward(). */
   grad: Tensor | null = null;
@@ -101,19 +105,20 @@ export class Tensor {
     this.strides = Object.freeze([...strides]);
     this.offset = offset;
     this.dtype = storage.dtype;
+    this.device = storage.device;
     storage.refs++;
     trackTensor(this);
     finalizer.register(this, storage, this);
   }
 
   /** @internal a new contiguous tensor with uninitialised (or zeroed) storage. */
-  static empty(shape: readonly number[], dtype: DType, zero = false): Tensor {
+  static empty(shape: readonly number[], dtype: DType, zero = false, device: Device = "cpu"): Tensor {
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new RangeError(`shape ${fmtShape(shape)}: dimensions must be non-negative integers`);
     }
     const n = numelOf(shape);
-    const native = allocStorage(dtype, n, zero);
-    return new Tensor(new StorageRef(native, dtype, n), shape, contiguousStrides(shape), 0);
+    const native = allocStorage(dtype, n, zero, device);
+    return new Tensor(new StorageRef(native, dtype, n, device), shape, contiguousStrides(shape), 0);
   }
 
   /** @internal a view of the same storage. */
@@ -182,6 +187,12 @@ export class Tensor {
   /** A typed-array copy of the values in row-major order (bfloat16/float16 as Float32Array, int64 as BigInt64Array). */
   data(): DataArray {
     this.check("data");
+    if (this.device !== "cpu") {
+      const host = moveRaw(this, "cpu");
+      const d = host.data();
+      host.dispose();
+      return d;
+    }
     let t: Tensor = this;
     const temps: Tensor[] = [];
     if (this.dtype === "bfloat16" || this.dtype === "float16") {
@@ -284,8 +295,18 @@ export class Tensor {
   clone(): Tensor {
     return views.clone(this);
   }
-  to(dtype: DType): Tensor {
-    return views.cast(this, checkDType(dtype, "to"));
+  /** A copy converted to a dtype, or moved to a device ("cpu", "cuda"); gradients flow back through either. */
+  to(target: DType | Device | "cuda:0"): Tensor {
+    if (isDeviceName(target)) return dev.toDevice(this, target);
+    return views.cast(this, checkDType(target, "to"));
+  }
+  /** This tensor on the GPU (throws, saying why, where cuda is unavailable). */
+  cuda(): Tensor {
+    return dev.toDevice(this, "cuda");
+  }
+  /** This tensor on the cpu. */
+  cpu(): Tensor {
+    return dev.toDevice(this, "cpu");
   }
 
   // ---- arithmetic ----
@@ -412,8 +433,18 @@ export function materialize(t: Tensor): Tensor {
 /** @internal a contiguous copy converted to dtype (no autograd). */
 export function castRaw(t: Tensor, dtype: DType): Tensor {
   t.check("copy");
-  const out = Tensor.empty(t.shape, dtype);
-  nt.tensorCopy(t.storage.native, t.offset, t.strides, out.storage.native, 0, out.strides, t.shape);
+  const out = Tensor.empty(t.shape, dtype, false, t.device);
+  kernelsFor(t.device).tensorCopy(t.storage.native, t.offset, t.strides, out.storage.native, 0, out.strides, t.shape);
+  return out;
+}
+
+/** @internal a contiguous copy of t on another device (no autograd). */
+export function moveRaw(t: Tensor, device: Device): Tensor {
+  t.check("to");
+  const src = asContiguous(t);
+  const out = Tensor.empty(t.shape, t.dtype, false, device);
+  transfer(src.storage.native, src.device, src.offset, out.storage.native, device, 0, t.numel);
+  if (src !== t) src.dispose();
   return out;
 }
 

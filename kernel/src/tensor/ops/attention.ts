@@ -5,9 +5,9 @@
 // query of length 1 attends to every cached key — the KV-cache path of
 // generation: pass the cached keys and values with the new query.
 import { computeType, isFloat } from "../dtype.js";
-import { nn } from "../native-nn.js";
+import { kernelsFor } from "../device.js";
 import { Tensor, asContiguous, castRaw, fmtShape, numelOf } from "../tensor.js";
-import { defineOp } from "./registry.js";
+import { allDevices, defineOp } from "./registry.js";
 
 export interface AttentionOptions {
   /** Additive mask broadcastable to [..., Lq, Lk] (e.g. -Infinity where attention is forbidden). */
@@ -71,14 +71,14 @@ const attentionOp = defineOp<AttnAttrs>({
     }
     return { shape: [...q.shape.slice(0, -1), v.shape[v.ndim - 1]], dtype: q.dtype };
   },
-  kernels: {
-    cpu: (inputs, a, spec) => {
+  kernels: allDevices(
+    (inputs, a, spec) => {
       const ops = operands(inputs, a);
       const [q, k, v] = ops;
       const m = a.hasMask ? ops[3] : null;
       const g = geometry(q, k, v);
-      const out = Tensor.empty(spec.shape, q.dtype);
-      nn.tensorAttention(q.storage.native, q.offset, k.storage.native, k.offset, v.storage.native, v.offset, m?.storage.native ?? null, m?.offset ?? 0,
+      const out = Tensor.empty(spec.shape, q.dtype, false, q.device);
+      kernelsFor(q.device).tensorAttention(q.storage.native, q.offset, k.storage.native, k.offset, v.storage.native, v.offset, m?.storage.native ?? null, m?.offset ?? 0,
         out.storage.native, 0, g.batch, g.lq, g.lk, g.d, g.dv, a.scale, a.causal);
       ops.forEach((t, i) => { if (t !== inputs[i]) t.dispose(); });
       if (out.dtype === spec.dtype) return out;
@@ -86,17 +86,17 @@ const attentionOp = defineOp<AttnAttrs>({
       out.dispose();
       return res;
     },
-  },
+  ),
   backward: (grad, { inputs, attrs: a }) => {
     const ops = operands(inputs, a);
     const [q, k, v] = ops;
     const m = a.hasMask ? ops[3] : null;
     const g = geometry(q, k, v);
     const go = asContiguous(grad, q.dtype);
-    const gq = Tensor.empty(q.shape, q.dtype);
-    const gk = Tensor.empty(k.shape, q.dtype);
-    const gv = Tensor.empty(v.shape, q.dtype);
-    nn.tensorAttentionBackward(q.storage.native, q.offset, k.storage.native, k.offset, v.storage.native, v.offset, m?.storage.native ?? null, m?.offset ?? 0,
+    const gq = Tensor.empty(q.shape, q.dtype, false, q.device);
+    const gk = Tensor.empty(k.shape, q.dtype, false, q.device);
+    const gv = Tensor.empty(v.shape, q.dtype, false, q.device);
+    kernelsFor(q.device).tensorAttentionBackward(q.storage.native, q.offset, k.storage.native, k.offset, v.storage.native, v.offset, m?.storage.native ?? null, m?.offset ?? 0,
       go.storage.native, go.offset, gq.storage.native, gk.storage.native, gv.storage.native, g.batch, g.lq, g.lk, g.d, g.dv, a.scale, a.causal);
     const res: (Tensor | null)[] = [gq, gk, gv];
     if (a.hasMask) res.push(null);

@@ -2,9 +2,10 @@
 // minimum, comparisons) and unary (neg, exp, log, sqrt, rsqrt, tanh, sigmoid,
 // relu, gelu, silu, abs), each declared once with its gradient.
 import { computeType, isFloat, promoteTypes, type DType } from "../dtype.js";
-import { BINARY, UNARY, nt, type BinaryKernel, type UnaryKernel } from "../native.js";
+import { BINARY, UNARY, type BinaryKernel, type UnaryKernel } from "../native.js";
+import { kernelsFor } from "../device.js";
 import { Tensor, asContiguous, castRaw, fmtShape, type TensorLike } from "../tensor.js";
-import { defineOp, type BackwardContext, type OutputSpec } from "./registry.js";
+import { allDevices, defineOp, type BackwardContext, type OutputSpec } from "./registry.js";
 import { sum } from "./reduce.js";
 
 export function broadcastShapes(a: readonly number[], b: readonly number[], op: string): number[] {
@@ -43,8 +44,8 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
 export function scalarLike(v: number, like: Tensor): Tensor {
   let dtype: DType = like.dtype;
   if (!isFloat(like.dtype)) dtype = Number.isInteger(v) ? (like.dtype === "bool" ? "int64" : like.dtype) : "float32";
-  const t = Tensor.empty([], dtype);
-  nt.tensorFill(t.storage.native, 0, 1, v);
+  const t = Tensor.empty([], dtype, false, like.device);
+  kernelsFor(like.device).tensorFill(t.storage.native, 0, 1, v);
   return t;
 }
 
@@ -52,8 +53,8 @@ function binaryKernel(kind: BinaryKernel, a: Tensor, b: Tensor, out: OutputSpec)
   const ct = computeType(promoteTypes(a.dtype, b.dtype));
   const ac = a.dtype === ct ? a : castRaw(a, ct);
   const bc = b.dtype === ct ? b : castRaw(b, ct);
-  const res = Tensor.empty(out.shape, ct);
-  nt.tensorBinary(BINARY[kind], ac.storage.native, ac.offset, broadcastStrides(ac, out.shape), bc.storage.native, bc.offset,
+  const res = Tensor.empty(out.shape, ct, false, a.device);
+  kernelsFor(a.device).tensorBinary(BINARY[kind], ac.storage.native, ac.offset, broadcastStrides(ac, out.shape), bc.storage.native, bc.offset,
     broadcastStrides(bc, out.shape), res.storage.native, 0, out.shape);
   if (ac !== a) ac.dispose();
   if (bc !== b) bc.dispose();
@@ -69,7 +70,7 @@ function defineBinary(kind: BinaryKernel, resultType: (a: DType, b: DType) => DT
   const op = defineOp<Record<string, never>>({
     name: kind,
     infer: ([a, b]) => ({ shape: broadcastShapes(a.shape, b.shape, kind), dtype: resultType(a.dtype, b.dtype) }),
-    kernels: { cpu: ([a, b], _attrs, out) => binaryKernel(kind, a, b, out) },
+    kernels: allDevices(([a, b], _attrs, out) => binaryKernel(kind, a, b, out)),
     backward: backward === undefined
       ? undefined
       : (g, ctx) => backward(g, ctx).map((gi, i) => (gi === null ? null : sumToShape(gi, ctx.inputs[i].shape))),
@@ -136,8 +137,8 @@ const keepsIntegerType: ReadonlySet<UnaryKernel> = new Set(["neg", "abs", "relu"
 function unaryKernel(kind: UnaryKernel, x: Tensor, out: OutputSpec): Tensor {
   const ct = computeType(out.dtype);
   const xc = asContiguous(x, ct);
-  const res = Tensor.empty(x.shape, ct);
-  nt.tensorUnary(UNARY[kind], xc.storage.native, xc.offset, res.storage.native, 0, x.numel);
+  const res = Tensor.empty(x.shape, ct, false, x.device);
+  kernelsFor(x.device).tensorUnary(UNARY[kind], xc.storage.native, xc.offset, res.storage.native, 0, x.numel);
   if (xc !== x) xc.dispose();
   if (out.dtype === ct) return res;
   const cast = castRaw(res, out.dtype);
@@ -150,8 +151,8 @@ function unaryBackward(kind: UnaryKernel, x: Tensor, y: Tensor, g: Tensor): Tens
   const xc = asContiguous(x, ct);
   const yc = asContiguous(y, ct);
   const gc = asContiguous(g, ct);
-  const gx = Tensor.empty(x.shape, ct);
-  nt.tensorUnaryBackward(UNARY[kind], xc.storage.native, xc.offset, yc.storage.native, yc.offset, gc.storage.native, gc.offset,
+  const gx = Tensor.empty(x.shape, ct, false, x.device);
+  kernelsFor(x.device).tensorUnaryBackward(UNARY[kind], xc.storage.native, xc.offset, yc.storage.native, yc.offset, gc.storage.native, gc.offset,
     gx.storage.native, 0, x.numel);
   for (const [t, orig] of [[xc, x], [yc, y], [gc, g]] as const) if (t !== orig) t.dispose();
   return gx;
@@ -161,7 +162,7 @@ function defineUnary(kind: UnaryKernel, name: string = kind) {
   const op = defineOp<Record<string, never>>({
     name,
     infer: ([x]) => ({ shape: x.shape, dtype: isFloat(x.dtype) || keepsIntegerType.has(kind) ? x.dtype : "float32" }),
-    kernels: { cpu: ([x], _attrs, out) => unaryKernel(kind, x, out) },
+    kernels: allDevices(([x], _attrs, out) => unaryKernel(kind, x, out)),
     backward: (g, { inputs: [x], output }) => [unaryBackward(kind, x, output, g)],
   });
   return (x: Tensor): Tensor => op([x], {});

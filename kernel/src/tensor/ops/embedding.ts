@@ -3,9 +3,9 @@
 // scatter-add of the output gradient's rows into the weight's rows; rows at
 // paddingIdx get none (as torch.nn.functional.embedding).
 import { computeType, isFloat } from "../dtype.js";
-import { nn } from "../native-nn.js";
+import { kernelsFor } from "../device.js";
 import { Tensor, asContiguous, fmtShape } from "../tensor.js";
-import { defineOp } from "./registry.js";
+import { allDevices, defineOp } from "./registry.js";
 
 interface EmbeddingAttrs {
   /** -1: none (already normalised to [0, num_embeddings)). */
@@ -22,13 +22,13 @@ const embeddingOp = defineOp<EmbeddingAttrs>({
     if (!isFloat(w.dtype)) throw new TypeError(`embedding: weight ${fmtShape(w.shape)} is ${w.dtype}, indices ${fmtShape(idx.shape)}: weight must be floating-point`);
     return { shape: [...idx.shape, w.shape[1]], dtype: w.dtype };
   },
-  kernels: {
-    cpu: ([idx0, w0], _a, spec) => {
+  kernels: allDevices(
+    ([idx0, w0], _a, spec) => {
       const idx = asContiguous(idx0);
       const w = asContiguous(w0);
-      const out = Tensor.empty(spec.shape, spec.dtype);
+      const out = Tensor.empty(spec.shape, spec.dtype, false, w.device);
       try {
-        nn.tensorEmbedding(idx.storage.native, idx.offset, idx.numel, w.storage.native, w.offset, w.shape[0], w.shape[1], out.storage.native, 0);
+        kernelsFor(w.device).tensorEmbedding(idx.storage.native, idx.offset, idx.numel, w.storage.native, w.offset, w.shape[0], w.shape[1], out.storage.native, 0);
       } catch (e) {
         out.dispose();
         throw e;
@@ -38,13 +38,13 @@ const embeddingOp = defineOp<EmbeddingAttrs>({
       }
       return out;
     },
-  },
+  ),
   backward: (g, { inputs: [idx0, w], attrs }) => {
     const ct = computeType(w.dtype);
     const idx = asContiguous(idx0);
     const gy = asContiguous(g, ct);
-    const gw = Tensor.empty(w.shape, ct);
-    nn.tensorEmbeddingBackward(idx.storage.native, idx.offset, idx.numel, gy.storage.native, gy.offset, w.shape[0], w.shape[1],
+    const gw = Tensor.empty(w.shape, ct, false, w.device);
+    kernelsFor(w.device).tensorEmbeddingBackward(idx.storage.native, idx.offset, idx.numel, gy.storage.native, gy.offset, w.shape[0], w.shape[1],
       gw.storage.native, 0, attrs.paddingIdx);
     return [null, gw];
   },

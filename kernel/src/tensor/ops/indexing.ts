@@ -3,10 +3,9 @@
 // int64 (int32/int16/uint8 indices are widened); every index is range-checked
 // natively before anything is written, and errors name the offending index.
 import { isFloat, promoteTypes, type DType } from "../dtype.js";
-import { nt } from "../native.js";
-import { nx } from "../native-indexing.js";
+import { kernelsFor, type Device } from "../device.js";
 import { Tensor, asContiguous, castRaw, fmtShape, type TensorLike } from "../tensor.js";
-import { defineOp } from "./registry.js";
+import { allDevices, defineOp } from "./registry.js";
 import { broadcastShapes, broadcastStrides, scalarLike, sumToShape } from "./elementwise.js";
 import { normDim } from "./views.js";
 
@@ -21,14 +20,14 @@ function asIndex(index: Tensor, op: string, name = "index"): Tensor {
   return index.dtype === "int64" ? index : castRaw(index, "int64");
 }
 
-function scalarOf(v: number, dtype: DType): Tensor {
-  const t = Tensor.empty([], dtype);
-  nt.tensorFill(t.storage.native, 0, 1, v);
+function scalarOf(v: number, dtype: DType, device: Device): Tensor {
+  const t = Tensor.empty([], dtype, false, device);
+  kernelsFor(device).tensorFill(t.storage.native, 0, 1, v);
   return t;
 }
 
-function zerosOf(shape: readonly number[], dtype: DType): Tensor {
-  return Tensor.empty(shape, dtype, true);
+function zerosOf(shape: readonly number[], dtype: DType, device: Device): Tensor {
+  return Tensor.empty(shape, dtype, true, device);
 }
 
 function requireDims(x: Tensor, op: string): void {
@@ -55,16 +54,16 @@ const gatherOp = defineOp<{ dim: number }>({
     checkIndexFits("gather", index, x, dim, "input");
     return { shape: index.shape, dtype: x.dtype };
   },
-  kernels: {
-    cpu: ([x, index], { dim }, out) => {
+  kernels: allDevices(
+    ([x, index], { dim }, out) => {
       const idx = asIndex(index, "gather");
-      const res = Tensor.empty(out.shape, x.dtype);
-      nx.tensorGather(x.storage.native, x.offset, x.strides, idx.storage.native, idx.offset, idx.strides, res.storage.native, out.shape, dim, x.shape[dim], "gather");
+      const res = Tensor.empty(out.shape, x.dtype, false, x.device);
+      kernelsFor(x.device).tensorGather(x.storage.native, x.offset, x.strides, idx.storage.native, idx.offset, idx.strides, res.storage.native, out.shape, dim, x.shape[dim], "gather");
       if (idx !== index) idx.dispose();
       return res;
     },
-  },
-  backward: (g, { inputs: [x, index], attrs: { dim } }) => [scatterAdd(zerosOf(x.shape, g.dtype), dim, index, g), null],
+  ),
+  backward: (g, { inputs: [x, index], attrs: { dim } }) => [scatterAdd(zerosOf(x.shape, g.dtype, g.device), dim, index, g), null],
   savesOutput: false,
 });
 
@@ -90,7 +89,7 @@ function scatterKernel(mode: 0 | 1, op: string, x: Tensor, index: Tensor, src: T
   const wt: DType = mode === 1 && (x.dtype === "bfloat16" || x.dtype === "float16") ? "float32" : x.dtype;
   const res = castRaw(x, wt);
   const s = src.dtype === wt ? src : castRaw(src, wt);
-  nx.tensorScatter(mode, res.storage.native, 0, res.strides, idx.storage.native, idx.offset, idx.strides, s.storage.native, s.offset,
+  kernelsFor(x.device).tensorScatter(mode, res.storage.native, 0, res.strides, idx.storage.native, idx.offset, idx.strides, s.storage.native, s.offset,
     src.ndim === 0 ? index.shape.map(() => 0) : s.strides, index.shape, dim, x.shape[dim], op);
   if (idx !== index) idx.dispose();
   if (s !== src) s.dispose();
@@ -105,9 +104,9 @@ function srcGrad(g: Tensor, dim: number, index: Tensor, src: Tensor): Tensor | n
   if (src.ndim === 0) return gather(g, dim, index).sum();
   const gs = gather(g, dim, index);
   if (gs.shape.every((s, i) => s === src.shape[i])) return gs;
-  const padded = zerosOf(src.shape, gs.dtype);
+  const padded = zerosOf(src.shape, gs.dtype, gs.device);
   const c = asContiguous(gs);
-  nt.tensorCopy(c.storage.native, c.offset, c.strides, padded.storage.native, 0, padded.strides, c.shape);
+  kernelsFor(c.device).tensorCopy(c.storage.native, c.offset, c.strides, padded.storage.native, 0, padded.strides, c.shape);
   if (c !== gs) c.dispose();
   return padded;
 }
@@ -130,7 +129,7 @@ function scatterInfer(op: string) {
 const scatterOp = defineOp<{ dim: number }>({
   name: "scatter",
   infer: scatterInfer("scatter"),
-  kernels: { cpu: ([x, index, src], { dim }) => scatterKernel(0, "scatter", x, index, src, dim) },
+  kernels: allDevices(([x, index, src], { dim }) => scatterKernel(0, "scatter", x, index, src, dim)),
   backward: (g, { inputs: [, index, src], attrs: { dim }, needs }) => [
     needs[0] ? scatter(g, dim, index, 0) : null,
     null,
@@ -146,13 +145,13 @@ const scatterAddOp = defineOp<{ dim: number }>({
     if (inputs[0].dtype === "bool") throw new TypeError("scatter_add: cannot add into a bool tensor; convert it with .to(\"int64\") or .to(\"float32\")");
     return spec;
   },
-  kernels: { cpu: ([x, index, src], { dim }) => scatterKernel(1, "scatter_add", x, index, src, dim) },
+  kernels: allDevices(([x, index, src], { dim }) => scatterKernel(1, "scatter_add", x, index, src, dim)),
   backward: (g, { inputs: [, index, src], attrs: { dim }, needs }) => [needs[0] ? g : null, null, needs[2] ? srcGrad(g, dim, index, src) : null],
   savesOutput: false,
 });
 
 function srcTensor(src: TensorLike, x: Tensor, op: string): Tensor {
-  if (typeof src === "number") return scalarOf(src, x.dtype);
+  if (typeof src === "number") return scalarOf(src, x.dtype, x.device);
   if (!(src instanceof Tensor)) throw new TypeError(`${op}: src must be a Tensor or a number`);
   return src;
 }
@@ -185,19 +184,19 @@ const indexSelectOp = defineOp<{ dim: number }>({
     shape[dim] = index.shape[0];
     return { shape, dtype: x.dtype };
   },
-  kernels: {
-    cpu: ([x, index], { dim }, out) => {
+  kernels: allDevices(
+    ([x, index], { dim }, out) => {
       const idx = asIndex(index, "index_select");
-      const res = Tensor.empty(out.shape, x.dtype);
+      const res = Tensor.empty(out.shape, x.dtype, false, x.device);
       const spread = out.shape.map((_, d) => (d === dim ? idx.strides[0] : 0));
-      nx.tensorGather(x.storage.native, x.offset, x.strides, idx.storage.native, idx.offset, spread, res.storage.native, out.shape, dim, x.shape[dim], "index_select");
+      kernelsFor(x.device).tensorGather(x.storage.native, x.offset, x.strides, idx.storage.native, idx.offset, spread, res.storage.native, out.shape, dim, x.shape[dim], "index_select");
       if (idx !== index) idx.dispose();
       return res;
     },
-  },
+  ),
   backward: (g, { inputs: [x, index], attrs: { dim } }) => {
     const idx = spreadIndex(index, dim, g.shape);
-    const gx = scatterAdd(zerosOf(x.shape, g.dtype), dim, idx, g);
+    const gx = scatterAdd(zerosOf(x.shape, g.dtype, g.device), dim, idx, g);
     idx.dispose();
     return [gx, null];
   },
@@ -223,8 +222,8 @@ function requireBool(cond: Tensor, op: string, name: string): void {
 function whereKernel(cond: Tensor, a: Tensor, b: Tensor, shape: readonly number[], dtype: DType): Tensor {
   const ac = a.dtype === dtype ? a : castRaw(a, dtype);
   const bc = b.dtype === dtype ? b : castRaw(b, dtype);
-  const res = Tensor.empty(shape, dtype);
-  nx.tensorWhere(cond.storage.native, cond.offset, broadcastStrides(cond, shape), ac.storage.native, ac.offset, broadcastStrides(ac, shape),
+  const res = Tensor.empty(shape, dtype, false, cond.device);
+  kernelsFor(cond.device).tensorWhere(cond.storage.native, cond.offset, broadcastStrides(cond, shape), ac.storage.native, ac.offset, broadcastStrides(ac, shape),
     bc.storage.native, bc.offset, broadcastStrides(bc, shape), res.storage.native, shape);
   if (ac !== a) ac.dispose();
   if (bc !== b) bc.dispose();
@@ -243,9 +242,9 @@ const whereOp = defineOp<Record<string, never>>({
     }
     return { shape, dtype: promoteTypes(a.dtype, b.dtype) };
   },
-  kernels: { cpu: ([cond, a, b], _a, out) => whereKernel(cond, a, b, out.shape, out.dtype) },
+  kernels: allDevices(([cond, a, b], _a, out) => whereKernel(cond, a, b, out.shape, out.dtype)),
   backward: (g, { inputs: [cond, a, b], needs }) => {
-    const zero = scalarOf(0, g.dtype);
+    const zero = scalarOf(0, g.dtype, g.device);
     return [
       null,
       needs[1] ? sumToShape(where(cond, g, zero), a.shape) : null,
@@ -262,8 +261,8 @@ export function where(cond: Tensor, input: TensorLike, other: TensorLike): Tenso
   let b: Tensor;
   if (typeof input === "number" && typeof other === "number") {
     const dt: DType = Number.isInteger(input) && Number.isInteger(other) ? "int64" : "float32";
-    a = scalarOf(input, dt);
-    b = scalarOf(other, dt);
+    a = scalarOf(input, dt, cond.device);
+    b = scalarOf(other, dt, cond.device);
   } else if (typeof input === "number") {
     b = other as Tensor;
     a = scalarLike(input, b);
@@ -292,14 +291,14 @@ const maskedFillOp = defineOp<{ value: number }>({
     }
     return { shape: x.shape, dtype: x.dtype };
   },
-  kernels: {
-    cpu: ([x, mask], { value }, out) => {
-      const v = scalarOf(value, x.dtype);
+  kernels: allDevices(
+    ([x, mask], { value }, out) => {
+      const v = scalarOf(value, x.dtype, x.device);
       const res = whereKernel(mask, v, x, out.shape, x.dtype);
       v.dispose();
       return res;
     },
-  },
+  ),
   backward: (g, { inputs: [, mask] }) => [maskedFill(g, mask, 0), null],
   savesOutput: false,
 });

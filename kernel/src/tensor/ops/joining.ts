@@ -2,9 +2,9 @@
 // of the output; backward hands each input a slice view of the gradient), stack
 // (cat of unsqueezed views) and split / chunk (slice views, no copy).
 import { promoteTypes, type DType } from "../dtype.js";
-import { nt } from "../native.js";
+import { kernelsFor } from "../device.js";
 import { Tensor, fmtShape } from "../tensor.js";
-import { defineOp } from "./registry.js";
+import { allDevices, defineOp } from "./registry.js";
 import { normDim, slice, unsqueeze } from "./views.js";
 
 const catOp = defineOp<{ dim: number }>({
@@ -29,17 +29,17 @@ const catOp = defineOp<{ dim: number }>({
     shape[dim] = total;
     return { shape, dtype };
   },
-  kernels: {
-    cpu: (inputs, { dim }, out) => {
-      const res = Tensor.empty(out.shape, out.dtype);
+  kernels: allDevices(
+    (inputs, { dim }, out) => {
+      const res = Tensor.empty(out.shape, out.dtype, false, inputs[0].device);
       let at = 0;
       for (const t of inputs) {
-        if (t.numel > 0) nt.tensorCopy(t.storage.native, t.offset, t.strides, res.storage.native, at * res.strides[dim], res.strides, t.shape);
+        if (t.numel > 0) kernelsFor(t.device).tensorCopy(t.storage.native, t.offset, t.strides, res.storage.native, at * res.strides[dim], res.strides, t.shape);
         at += t.shape[dim];
       }
       return res;
     },
-  },
+  ),
   backward: (g, { inputs, attrs: { dim }, needs }) => {
     let at = 0;
     return inputs.map((t, i) => {

@@ -4,9 +4,9 @@
 // [C] with a 0-d target, or [N, C, d1, ...] with target [N, d1, ...]; the class
 // dim is moved last for the native row kernel (native/src/tensor/loss.cc).
 import { computeType, isFloat } from "../dtype.js";
-import { nn } from "../native-nn.js";
+import { kernelsFor } from "../device.js";
 import { Tensor, asContiguous, castRaw, fmtShape } from "../tensor.js";
-import { defineOp } from "./registry.js";
+import { allDevices, defineOp } from "./registry.js";
 
 export type Reduction = "none" | "mean" | "sum";
 const REDUCTION: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
@@ -54,16 +54,16 @@ const ceOp = defineOp<CEAttrs>({
     if (!(a.reduction in REDUCTION)) throw new RangeError(`cross_entropy: reduction must be "none", "mean" or "sum", got ${JSON.stringify(a.reduction)}`);
     return { shape: a.reduction === "none" ? want : [], dtype: x.dtype };
   },
-  kernels: {
-    cpu: ([x0, t0], a, spec) => {
+  kernels: allDevices(
+    ([x0, t0], a, spec) => {
       const ct = computeType(x0.dtype);
       const x = classLast(x0, ct);
       const t = asContiguous(t0);
       const n = x0.shape[classDim(x0)];
       const rows = n === 0 ? 0 : x.numel / n;
-      const out = Tensor.empty(spec.shape, ct);
+      const out = Tensor.empty(spec.shape, ct, false, x.device);
       try {
-        nn.tensorCrossEntropy(x.storage.native, x.offset, t.storage.native, t.offset, out.storage.native, 0, rows, n,
+        kernelsFor(x.device).tensorCrossEntropy(x.storage.native, x.offset, t.storage.native, t.offset, out.storage.native, 0, rows, n,
           a.ignoreIndex, a.labelSmoothing, REDUCTION[a.reduction]);
       } catch (e) {
         out.dispose();
@@ -77,7 +77,7 @@ const ceOp = defineOp<CEAttrs>({
       out.dispose();
       return res;
     },
-  },
+  ),
   backward: (g, { inputs: [x0, t0], attrs: a }) => {
     const ct = computeType(x0.dtype);
     const x = classLast(x0, ct);
@@ -86,8 +86,8 @@ const ceOp = defineOp<CEAttrs>({
     const cd = classDim(x0);
     const n = x0.shape[cd];
     const rows = n === 0 ? 0 : x.numel / n;
-    const gx = Tensor.empty(x.shape, ct);
-    nn.tensorCrossEntropyBackward(x.storage.native, x.offset, t.storage.native, t.offset, gy.storage.native, gy.offset,
+    const gx = Tensor.empty(x.shape, ct, false, x.device);
+    kernelsFor(x.device).tensorCrossEntropyBackward(x.storage.native, x.offset, t.storage.native, t.offset, gy.storage.native, gy.offset,
       gx.storage.native, 0, rows, n, a.ignoreIndex, a.labelSmoothing, REDUCTION[a.reduction]);
     if (cd === x0.ndim - 1) return [gx, null];
     // gx is [N, d1, ..., C]: view it back as [N, C, d1, ...]

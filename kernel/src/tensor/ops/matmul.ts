@@ -1,9 +1,9 @@
 // matmul and batched matmul (with broadcast batch dims), on the native GEMM.
 // Transposed operands are passed as transpose flags, not copied.
 import { computeType, isFloat } from "../dtype.js";
-import { nt } from "../native.js";
+import { kernelsFor } from "../device.js";
 import { Tensor, castRaw, fmtShape, numelOf } from "../tensor.js";
-import { defineOp } from "./registry.js";
+import { allDevices, defineOp } from "./registry.js";
 import { sumToShape } from "./elementwise.js";
 
 function batchShape(a: readonly number[], b: readonly number[], as: readonly number[], bs: readonly number[]): number[] {
@@ -79,8 +79,8 @@ const matmulOp = defineOp<Record<string, never>>({
     const batch = batchShape(a.shape.slice(0, -2), b.shape.slice(0, -2), a.shape, b.shape);
     return { shape: [...batch, a.shape[a.ndim - 2], b.shape[b.ndim - 1]], dtype: a.dtype };
   },
-  kernels: {
-    cpu: ([a, b], _attrs, out) => {
+  kernels: allDevices(
+    ([a, b], _attrs, out) => {
       const ct = computeType(out.dtype);
       const batch = out.shape.slice(0, -2);
       const temps: Tensor[] = [];
@@ -89,8 +89,8 @@ const matmulOp = defineOp<Record<string, never>>({
       const m = a.shape[a.ndim - 2];
       const k = a.shape[a.ndim - 1];
       const n = b.shape[b.ndim - 1];
-      const res = Tensor.empty(out.shape, ct);
-      nt.tensorMatmul(A.t.storage.native, A.t.offset, A.bs, A.ld, A.trans, B.t.storage.native, B.t.offset, B.bs, B.ld, B.trans,
+      const res = Tensor.empty(out.shape, ct, false, a.device);
+      kernelsFor(a.device).tensorMatmul(A.t.storage.native, A.t.offset, A.bs, A.ld, A.trans, B.t.storage.native, B.t.offset, B.bs, B.ld, B.trans,
         res.storage.native, 0, numelOf(batch), m, n, k);
       for (const t of temps) t.dispose();
       if (ct === out.dtype) return res;
@@ -98,7 +98,7 @@ const matmulOp = defineOp<Record<string, never>>({
       res.dispose();
       return cast;
     },
-  },
+  ),
   backward: (g, { inputs: [a, b], needs }) => [
     needs[0] ? sumToShape(g.matmul(b.mT), a.shape) : null,
     needs[1] ? sumToShape(a.mT.matmul(g), b.shape) : null,

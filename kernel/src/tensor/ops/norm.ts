@@ -4,9 +4,9 @@
 // also keeps each row's (mean, rstd) as a small float64 [rows, 2] tensor (as
 // PyTorch does), so the backward reads them instead of recomputing them from x.
 import { computeType, isFloat, type DType } from "../dtype.js";
-import { nn } from "../native-nn.js";
+import { kernelsFor } from "../device.js";
 import { Tensor, asContiguous, castRaw, fmtShape, numelOf } from "../tensor.js";
-import { defineOp } from "./registry.js";
+import { allDevices, defineOp } from "./registry.js";
 
 interface NormAttrs {
   rms: boolean;
@@ -48,8 +48,8 @@ function inferNorm(inputs: readonly Tensor[], a: NormAttrs): { shape: readonly n
 const defineNorm = (rms: boolean) => defineOp<NormAttrs>({
   name: opName(rms),
   infer: inferNorm,
-  kernels: {
-    cpu: (inputs, a, spec, ctx) => {
+  kernels: allDevices(
+    (inputs, a, spec, ctx) => {
       const ct = computeType(spec.dtype);
       const srcs = inputs.map((t) => asContiguous(t, ct));
       const x = srcs[0];
@@ -57,9 +57,9 @@ const defineNorm = (rms: boolean) => defineOp<NormAttrs>({
       const b = a.hasBias ? srcs[a.hasWeight ? 2 : 1] : null;
       const n = numelOf(a.normalizedShape);
       const rows = n === 0 ? 0 : x.numel / n;
-      const out = Tensor.empty(x.shape, ct);
-      const stats = ctx.recording ? Tensor.empty([rows, 2], "float64") : null;
-      nn.tensorNorm(a.rms, x.storage.native, x.offset, w?.storage.native ?? null, w?.offset ?? 0,
+      const out = Tensor.empty(x.shape, ct, false, x.device);
+      const stats = ctx.recording ? Tensor.empty([rows, 2], "float64", false, x.device) : null;
+      kernelsFor(x.device).tensorNorm(a.rms, x.storage.native, x.offset, w?.storage.native ?? null, w?.offset ?? 0,
         b?.storage.native ?? null, b?.offset ?? 0, out.storage.native, 0, rows, n, a.eps, stats?.storage.native ?? null, 0);
       if (stats) ctx.save(stats);
       srcs.forEach((s, i) => { if (s !== inputs[i]) s.dispose(); });
@@ -68,7 +68,7 @@ const defineNorm = (rms: boolean) => defineOp<NormAttrs>({
       out.dispose();
       return res;
     },
-  },
+  ),
   backward: (g, { inputs, attrs: a, needs, extra }) => {
     const x0 = inputs[0];
     const ct = computeType(x0.dtype);
@@ -77,11 +77,11 @@ const defineNorm = (rms: boolean) => defineOp<NormAttrs>({
     const gy = asContiguous(g, ct);
     const n = numelOf(a.normalizedShape);
     const rows = n === 0 ? 0 : x.numel / n;
-    const gx = needs[0] ? Tensor.empty(x.shape, ct) : null;
-    const gw = a.hasWeight && needs[1] ? Tensor.empty(a.normalizedShape, ct) : null;
+    const gx = needs[0] ? Tensor.empty(x.shape, ct, false, x.device) : null;
+    const gw = a.hasWeight && needs[1] ? Tensor.empty(a.normalizedShape, ct, false, x.device) : null;
     const bi = a.hasWeight ? 2 : 1;
-    const gb = a.hasBias && needs[bi] ? Tensor.empty(a.normalizedShape, ct) : null;
-    nn.tensorNormBackward(a.rms, x.storage.native, x.offset, w?.storage.native ?? null, w?.offset ?? 0,
+    const gb = a.hasBias && needs[bi] ? Tensor.empty(a.normalizedShape, ct, false, x.device) : null;
+    kernelsFor(x.device).tensorNormBackward(a.rms, x.storage.native, x.offset, w?.storage.native ?? null, w?.offset ?? 0,
       gy.storage.native, gy.offset, gx?.storage.native ?? null, 0, gw?.storage.native ?? null, 0,
       gb?.storage.native ?? null, 0, rows, n, a.eps, extra[0]?.storage.native ?? null, extra[0]?.offset ?? 0);
     if (x !== x0) x.dispose();

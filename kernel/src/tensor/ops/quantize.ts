@@ -5,9 +5,9 @@
 // packed two per byte (element 2i in the low nibble). Dequantizing gives
 // code * scale in float32, within scale / 2 of the float32 input.
 import { isFloat } from "../dtype.js";
-import { nx } from "../native-indexing.js";
+import { kernelsFor } from "../device.js";
 import { Tensor, asContiguous, fmtShape, numelOf } from "../tensor.js";
-import { defineOp } from "./registry.js";
+import { allDevices, defineOp } from "./registry.js";
 
 export type QuantBits = 8 | 4;
 
@@ -31,17 +31,17 @@ const quantizeOp = defineOp<QuantAttrs>({
     return bits === 8 ? { shape: x.shape, dtype: "int8" } : { shape: [Math.ceil(x.numel / 2)], dtype: "uint8" };
   },
   // One native pass computes both; the scales leave through attrs.sink.
-  kernels: {
-    cpu: ([x], { bits, block, sink }, out) => {
+  kernels: allDevices(
+    ([x], { bits, block, sink }, out) => {
       const src = asContiguous(x, "float32");
-      const data = Tensor.empty(out.shape, out.dtype);
-      const scales = Tensor.empty([Math.ceil(x.numel / block)], "float32");
-      nx.tensorQuantize(bits, src.storage.native, src.offset, x.numel, block, data.storage.native, scales.storage.native);
+      const data = Tensor.empty(out.shape, out.dtype, false, x.device);
+      const scales = Tensor.empty([Math.ceil(x.numel / block)], "float32", false, x.device);
+      kernelsFor(x.device).tensorQuantize(bits, src.storage.native, src.offset, x.numel, block, data.storage.native, scales.storage.native);
       if (src !== x) src.dispose();
       sink.scales = scales;
       return data;
     },
-  },
+  ),
 });
 
 function checkQuant(bits: unknown, blockSize: unknown, op: string): void {
@@ -81,17 +81,17 @@ const dequantizeOp = defineOp<DequantAttrs>({
     }
     return { shape, dtype: "float32" };
   },
-  kernels: {
-    cpu: ([data, scales], { bits, block }, out) => {
+  kernels: allDevices(
+    ([data, scales], { bits, block }, out) => {
       const d = asContiguous(data);
       const s = asContiguous(scales);
-      const res = Tensor.empty(out.shape, "float32");
-      nx.tensorDequantize(bits, d.storage.native, d.offset, s.storage.native, s.offset, res.numel, block, res.storage.native);
+      const res = Tensor.empty(out.shape, "float32", false, data.device);
+      kernelsFor(data.device).tensorDequantize(bits, d.storage.native, d.offset, s.storage.native, s.offset, res.numel, block, res.storage.native);
       if (d !== data) d.dispose();
       if (s !== scales) s.dispose();
       return res;
     },
-  },
+  ),
 });
 
 /** float32 values code * scale in the quantized tensor's shape. */

@@ -2,9 +2,10 @@
 // The native kernel reduces a contiguous [outer, red, inner] block; TypeScript
 // brings the reduced dims together (a strided copy only when they are not).
 import { computeType, isFloat, type DType } from "../dtype.js";
-import { REDUCE, nt, type ReduceKernel } from "../native.js";
+import { REDUCE, type ReduceKernel } from "../native.js";
+import { kernelsFor } from "../device.js";
 import { Tensor, castRaw, fmtShape, numelOf } from "../tensor.js";
-import { defineOp, type OutputSpec } from "./registry.js";
+import { allDevices, defineOp, type OutputSpec } from "./registry.js";
 import { normDim } from "./views.js";
 
 export type Dims = number | readonly number[] | undefined;
@@ -31,13 +32,13 @@ function reduceKernel(kind: ReduceKernel, x: Tensor, { dims, correction }: Reduc
   const ct = computeType(x.dtype);
   const red = numelOf(dims.map((d) => x.shape[d]));
   const isArg = kind === "argmax" || kind === "argmin";
-  const res = Tensor.empty(out.shape, isArg ? "int64" : ct);
+  const res = Tensor.empty(out.shape, isArg ? "int64" : ct, false, x.device);
   if (red === 0) {
     if (kind !== "sum" && kind !== "mean") {
       res.dispose();
       throw new RangeError(`${kind}: cannot reduce over an empty dimension of ${fmtShape(x.shape)}`);
     }
-    nt.tensorFill(res.storage.native, 0, res.numel, kind === "sum" ? 0 : NaN);
+    kernelsFor(x.device).tensorFill(res.storage.native, 0, res.numel, kind === "sum" ? 0 : NaN);
   } else if (res.numel > 0) {
     let src = x;
     let outer: number;
@@ -55,7 +56,7 @@ function reduceKernel(kind: ReduceKernel, x: Tensor, { dims, correction }: Reduc
       outer = numelOf(kept.map((d) => x.shape[d]));
       inner = 1;
     }
-    nt.tensorReduce(REDUCE[kind], src.storage.native, src.offset, outer, red, inner, res.storage.native, 0, correction);
+    kernelsFor(x.device).tensorReduce(REDUCE[kind], src.storage.native, src.offset, outer, red, inner, res.storage.native, 0, correction);
     if (src !== x) src.dispose();
   }
   if (res.dtype === out.dtype) return res;
@@ -76,7 +77,7 @@ function spread(g: Tensor, x: Tensor, dims: readonly number[]): Tensor {
 const sumOp = defineOp<ReduceAttrs>({
   name: "sum",
   infer: ([x], { dims, keepdim }) => ({ shape: outShape(x.shape, dims, keepdim), dtype: isFloat(x.dtype) ? x.dtype : "int64" }),
-  kernels: { cpu: ([x], a, out) => reduceKernel("sum", x, a, out) },
+  kernels: allDevices(([x], a, out) => reduceKernel("sum", x, a, out)),
   backward: (g, { inputs: [x], attrs }) => [spread(g, x, attrs.dims)],
   savesOutput: false,
 });
@@ -90,7 +91,7 @@ const meanOp = defineOp<ReduceAttrs>({
     requireFloat(x, "mean");
     return { shape: outShape(x.shape, dims, keepdim), dtype: x.dtype };
   },
-  kernels: { cpu: ([x], a, out) => reduceKernel("mean", x, a, out) },
+  kernels: allDevices(([x], a, out) => reduceKernel("mean", x, a, out)),
   backward: (g, { inputs: [x], attrs }) => [spread(g, x, attrs.dims).div(numelOf(attrs.dims.map((d) => x.shape[d])))],
   savesOutput: false,
 });
@@ -102,7 +103,7 @@ function defineExtreme(kind: "max" | "min") {
   const op = defineOp<ReduceAttrs>({
     name: kind,
     infer: ([x], { dims, keepdim }) => ({ shape: outShape(x.shape, dims, keepdim), dtype: x.dtype }),
-    kernels: { cpu: ([x], a, out) => reduceKernel(kind, x, a, out) },
+    kernels: allDevices(([x], a, out) => reduceKernel(kind, x, a, out)),
     // The gradient goes to the elements equal to the extreme, split evenly among ties.
     backward: (g, { inputs: [x], output, attrs }) => {
       const mask = x.eq(spread(output, x, attrs.dims)).to(g.dtype);
@@ -122,7 +123,7 @@ function defineArg(kind: "argmax" | "argmin") {
   const op = defineOp<ReduceAttrs>({
     name: kind,
     infer: ([x], { dims, keepdim }) => ({ shape: outShape(x.shape, dims, keepdim), dtype: "int64" as DType }),
-    kernels: { cpu: ([x], a, out) => reduceKernel(kind, x, a, out) },
+    kernels: allDevices(([x], a, out) => reduceKernel(kind, x, a, out)),
   });
   return (x: Tensor, dim?: number, keepdim = false): Tensor => {
     if (dim === undefined) {
@@ -143,7 +144,7 @@ const varOp = defineOp<ReduceAttrs>({
     requireFloat(x, "var");
     return { shape: outShape(x.shape, dims, keepdim), dtype: x.dtype };
   },
-  kernels: { cpu: ([x], a, out) => reduceKernel("var", x, a, out) },
+  kernels: allDevices(([x], a, out) => reduceKernel("var", x, a, out)),
   backward: (g, { inputs: [x], attrs }) => {
     const n = numelOf(attrs.dims.map((d) => x.shape[d]));
     const centered = x.sub(x.mean(attrs.dims, true));

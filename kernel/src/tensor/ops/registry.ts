@@ -37,6 +37,8 @@ export interface OpDefinition<A> {
   backward?: (grad: Tensor, ctx: BackwardContext<A>) => (Tensor | null)[];
   /** Whether backward reads the output (saved for tidy). Default true. */
   savesOutput?: boolean;
+  /** Names of the inputs in error messages (default a, b, c, ...). */
+  inputNames?: readonly string[];
 }
 
 export type Kernel<A> = (inputs: readonly Tensor[], attrs: A, out: OutputSpec, ctx: KernelContext) => Tensor;
@@ -56,12 +58,17 @@ export function defineOp<A>(def: OpDefinition<A>): Op<A> {
   return (inputs, attrs) => {
     for (const t of inputs) t.check(def.name);
     const device = inputs.length > 0 ? inputs[0].device : "cpu";
-    for (const t of inputs) {
-      if (t.device !== device) throw new Error(`${def.name}: inputs are on ${device} and ${t.device}; move them to one device`);
+    for (let i = 1; i < inputs.length; i++) {
+      if (inputs[i].device !== device) {
+        const name = (j: number) => def.inputNames?.[j] ?? (j < 26 ? String.fromCharCode(97 + j) : `input ${j}`);
+        throw new Error(`${def.name}: ${name(0)} is on ${device}, ${name(i)} on ${inputs[i].device}; move one with .to()`);
+      }
     }
     const spec = def.infer(inputs, attrs);
     const kernel = def.kernels[device];
-    if (kernel === undefined) throw new Error(`${def.name}: no kernel for device ${device}`);
+    if (kernel === undefined) {
+      throw new Error(`${def.name}: no ${device} kernel for this op yet; move the inputs with .to("cpu") and back with .to("${device}")`);
+    }
     const backward = def.backward;
     const recording = backward !== undefined && isGradEnabled() && inputs.some((t) => t.requiresGrad);
     const extra: Tensor[] = [];
@@ -86,4 +93,13 @@ export function defineOp<A>(def: OpDefinition<A>): Op<A> {
     }
     return out;
   };
+}
+
+/**
+ * The same kernel for every device: for kernels that make views or run only
+ * kernelsFor(x.device) natives on tensors allocated on x.device, so the device
+ * of the inputs picks the native code (cpu: the addon, cuda: its CUDA library).
+ */
+export function allDevices<A>(kernel: Kernel<A>): { cpu: Kernel<A>; cuda: Kernel<A> } {
+  return { cpu: kernel, cuda: kernel };
 }

@@ -3,10 +3,10 @@
 // from rows of probabilities with the seeded Philox Generator.
 import { isFloat, type DType } from "../dtype.js";
 import { defaultGeneratorOf, type Generator } from "../creation.js";
-import { nx } from "../native-indexing.js";
+import { kernelsFor } from "../device.js";
 import { Tensor, asContiguous, fmtShape } from "../tensor.js";
 import { gather } from "./indexing.js";
-import { defineOp } from "./registry.js";
+import { allDevices, defineOp } from "./registry.js";
 import { normDim } from "./views.js";
 
 function lastDimView(t: Tensor, dim: number): Tensor {
@@ -29,8 +29,8 @@ const topkOp = defineOp<TopkAttrs>({
     shape[dim] = k;
     return { shape, dtype: "int64" };
   },
-  kernels: {
-    cpu: ([x], { k, dim, largest }) => {
+  kernels: allDevices(
+    ([x], { k, dim, largest }) => {
       const moved = lastDimView(x, dim);
       const wt: DType = x.dtype === "bfloat16" || x.dtype === "float16" ? "float32" : x.dtype;
       const src = asContiguous(moved, wt);
@@ -38,8 +38,8 @@ const topkOp = defineOp<TopkAttrs>({
       const rows = n === 0 ? 0 : moved.numel / n;
       const resShape = [...moved.shape];
       resShape[resShape.length - 1] = k;
-      const res = Tensor.empty(resShape, "int64");
-      nx.tensorTopk(src.storage.native, src.offset, rows, n, k, largest, res.storage.native, 0);
+      const res = Tensor.empty(resShape, "int64", false, x.device);
+      kernelsFor(x.device).tensorTopk(src.storage.native, src.offset, rows, n, k, largest, res.storage.native, 0);
       if (src !== moved) src.dispose();
       if (moved !== x) moved.dispose();
       if (dim === x.ndim - 1) return res;
@@ -47,7 +47,7 @@ const topkOp = defineOp<TopkAttrs>({
       res.dispose();
       return back;
     },
-  },
+  ),
 });
 
 /** The k largest (or smallest) values along dim, sorted, and their int64 indices (PyTorch's torch.topk). */
@@ -86,15 +86,15 @@ const multinomialOp = defineOp<MultinomialAttrs>({
     }
     return { shape: p.ndim === 1 ? [samples] : [p.shape[0], samples], dtype: "int64" };
   },
-  kernels: {
-    cpu: ([p], { samples, replacement, generator }, out) => {
+  kernels: allDevices(
+    ([p], { samples, replacement, generator }, out) => {
       const src = asContiguous(p, "float64");
       const n = p.shape[p.ndim - 1];
       const rows = p.ndim === 1 ? 1 : p.shape[0];
-      const res = Tensor.empty(out.shape, "int64");
+      const res = Tensor.empty(out.shape, "int64", false, p.device);
       try {
         generator.draw((lo, hi, counter) =>
-          nx.tensorMultinomial(src.storage.native, src.offset, rows, n, samples, replacement, res.storage.native, 0, lo, hi, counter, "multinomial"));
+          kernelsFor(p.device).tensorMultinomial(src.storage.native, src.offset, rows, n, samples, replacement, res.storage.native, 0, lo, hi, counter, "multinomial"));
       } catch (e) {
         res.dispose();
         throw e;
@@ -103,7 +103,7 @@ const multinomialOp = defineOp<MultinomialAttrs>({
       }
       return res;
     },
-  },
+  ),
 });
 
 /**

@@ -1,9 +1,9 @@
 // softmax and log_softmax along one dim; the native kernel works on contiguous
 // rows, so a non-last dim is moved last by a strided copy and moved back as a view.
 import { computeType, isFloat } from "../dtype.js";
-import { nt } from "../native.js";
+import { kernelsFor } from "../device.js";
 import { Tensor, asContiguous, castRaw } from "../tensor.js";
-import { defineOp } from "./registry.js";
+import { allDevices, defineOp } from "./registry.js";
 import { normDim } from "./views.js";
 
 function lastDimView(t: Tensor, dim: number): Tensor {
@@ -22,7 +22,7 @@ function rowwise(ts: readonly Tensor[], dim: number, dtypeOut: Tensor["dtype"], 
   const shape = moved[0].shape;
   const n = shape.length === 0 ? 1 : shape[shape.length - 1];
   const rows = n === 0 ? 0 : moved[0].numel / n;
-  const out = Tensor.empty(shape, ct);
+  const out = Tensor.empty(shape, ct, false, ts[0].device);
   fn(srcs, out, rows, n);
   srcs.forEach((s, i) => { if (s !== ts[i]) s.dispose(); });
   moved.forEach((m, i) => { if (m !== ts[i] && !m.isDisposed) m.dispose(); });
@@ -45,13 +45,13 @@ function defineSoftmax(log: boolean) {
       if (!isFloat(x.dtype)) throw new TypeError(`${name}: needs a floating-point tensor, got ${x.dtype}; cast it with .to("float32")`);
       return { shape: x.shape, dtype: x.dtype };
     },
-    kernels: {
-      cpu: ([x], { dim }) =>
-        rowwise([x], dim, x.dtype, ([s], out, rows, n) => nt.tensorSoftmax(log, s.storage.native, s.offset, out.storage.native, 0, rows, n)),
-    },
+    kernels: allDevices(
+      ([x], { dim }) =>
+      rowwise([x], dim, x.dtype, ([s], out, rows, n) => kernelsFor(s.device).tensorSoftmax(log, s.storage.native, s.offset, out.storage.native, 0, rows, n)),
+    ),
     backward: (g, { output, attrs: { dim } }) => [
       rowwise([output, g], dim, output.dtype, ([y, gy], gx, rows, n) =>
-        nt.tensorSoftmaxBackward(log, y.storage.native, y.offset, gy.storage.native, gy.offset, gx.storage.native, 0, rows, n)),
+        kernelsFor(y.device).tensorSoftmaxBackward(log, y.storage.native, y.offset, gy.storage.native, gy.offset, gx.storage.native, 0, rows, n)),
     ],
   });
   return (x: Tensor, dim = -1): Tensor => op([x], { dim: normDim(dim, x.ndim, name) });

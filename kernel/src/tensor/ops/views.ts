@@ -1,9 +1,9 @@
 // Views share storage (reshape of a contiguous tensor, permute, slice, expand);
 // contiguous, clone and cast copy through the native strided-copy kernel.
 import { isFloat, type DType } from "../dtype.js";
-import { nt } from "../native.js";
+import { kernelsFor } from "../device.js";
 import { Tensor, castRaw, contiguousStrides, fmtShape, numelOf } from "../tensor.js";
-import { defineOp } from "./registry.js";
+import { allDevices, defineOp } from "./registry.js";
 import { sumToShape } from "./elementwise.js";
 
 export function normDim(dim: number, ndim: number, op: string): number {
@@ -35,14 +35,14 @@ function resolveShape(x: Tensor, shape: readonly number[]): number[] {
 const reshapeOp = defineOp<{ shape: readonly number[] }>({
   name: "reshape",
   infer: ([x], { shape }) => ({ shape: resolveShape(x, shape), dtype: x.dtype }),
-  kernels: {
-    cpu: ([x], _a, out) => {
+  kernels: allDevices(
+    ([x], _a, out) => {
       const src = x.isContiguous ? x : castRaw(x, x.dtype);
       const v = src.view_(out.shape, contiguousStrides(out.shape), src.offset);
       if (src !== x) src.dispose();
       return v;
     },
-  },
+  ),
   backward: (g, { inputs: [x] }) => [g.reshape(x.shape)],
   savesOutput: false,
 });
@@ -57,12 +57,12 @@ const permuteOp = defineOp<{ dims: readonly number[] }>({
     }
     return { shape: dims.map((d) => x.shape[normDim(d, x.ndim, "permute")]), dtype: x.dtype };
   },
-  kernels: {
-    cpu: ([x], { dims }, out) => {
+  kernels: allDevices(
+    ([x], { dims }, out) => {
       const nd = dims.map((d) => normDim(d, x.ndim, "permute"));
       return x.view_(out.shape, nd.map((d) => x.strides[d]), x.offset);
     },
-  },
+  ),
   backward: (g, { inputs: [x], attrs: { dims } }) => {
     const inv = new Array<number>(dims.length);
     dims.forEach((d, i) => { inv[normDim(d, x.ndim, "permute")] = i; });
@@ -89,18 +89,18 @@ const sliceOp = defineOp<SliceAttrs>({
     shape[dim] = Math.max(0, Math.ceil((end - start) / step));
     return { shape, dtype: x.dtype };
   },
-  kernels: {
-    cpu: ([x], { dim, start, step }, out) => {
+  kernels: allDevices(
+    ([x], { dim, start, step }, out) => {
       const strides = [...x.strides];
       strides[dim] *= step;
       return x.view_(out.shape, strides, x.offset + start * x.strides[dim]);
     },
-  },
+  ),
   backward: (g, { inputs: [x], attrs }) => {
-    const gx = Tensor.empty(x.shape, g.dtype, true);
+    const gx = Tensor.empty(x.shape, g.dtype, true, g.device);
     const strides = [...gx.strides];
     strides[attrs.dim] *= attrs.step;
-    nt.tensorCopy(g.storage.native, g.offset, g.strides, gx.storage.native, attrs.start * gx.strides[attrs.dim], strides, g.shape);
+    kernelsFor(g.device).tensorCopy(g.storage.native, g.offset, g.strides, gx.storage.native, attrs.start * gx.strides[attrs.dim], strides, g.shape);
     return [gx];
   },
   savesOutput: false,
@@ -132,13 +132,13 @@ const expandOp = defineOp<{ shape: readonly number[] }>({
     });
     return { shape: out, dtype: x.dtype };
   },
-  kernels: {
-    cpu: ([x], _a, out) => {
+  kernels: allDevices(
+    ([x], _a, out) => {
       const lead = out.shape.length - x.ndim;
       const strides = out.shape.map((s, i) => (i < lead || x.shape[i - lead] !== s ? 0 : x.strides[i - lead]));
       return x.view_(out.shape, strides, x.offset);
     },
-  },
+  ),
   backward: (g, { inputs: [x] }) => [sumToShape(g, x.shape)],
   savesOutput: false,
 });
@@ -161,7 +161,7 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 const contiguousOp = defineOp<Record<string, never>>({
   name: "contiguous",
   infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
-  kernels: { cpu: ([x]) => (x.isContiguous ? x.view_(x.shape, x.strides, x.offset) : castRaw(x, x.dtype)) },
+  kernels: allDevices(([x]) => (x.isContiguous ? x.view_(x.shape, x.strides, x.offset) : castRaw(x, x.dtype))),
   backward: (g) => [g],
   savesOutput: false,
 });
@@ -170,7 +170,7 @@ export const contiguous = (x: Tensor): Tensor => contiguousOp([x], {});
 const cloneOp = defineOp<Record<string, never>>({
   name: "clone",
   infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
-  kernels: { cpu: ([x]) => castRaw(x, x.dtype) },
+  kernels: allDevices(([x]) => castRaw(x, x.dtype)),
   backward: (g) => [g],
   savesOutput: false,
 });
@@ -179,7 +179,7 @@ export const clone = (x: Tensor): Tensor => cloneOp([x], {});
 const castOp = defineOp<{ dtype: DType }>({
   name: "cast",
   infer: ([x], { dtype }) => ({ shape: x.shape, dtype }),
-  kernels: { cpu: ([x], { dtype }) => (dtype === x.dtype ? x.view_(x.shape, x.strides, x.offset) : castRaw(x, dtype)) },
+  kernels: allDevices(([x], { dtype }) => (dtype === x.dtype ? x.view_(x.shape, x.strides, x.offset) : castRaw(x, dtype))),
   backward: (g, { inputs: [x], attrs }) => [isFloat(attrs.dtype) ? castRaw(g, x.dtype) : null],
   savesOutput: false,
 });
