@@ -74,30 +74,49 @@ function uniform(seed: number): () => number {
   };
 }
 
-/** A set of orthonormal vectors and their images under A. */
+/**
+ * A set of orthonormal vectors and their images under A. An image is carried
+ * along the Gram–Schmidt updates only while the vector keeps most of its
+ * norm; when most of it cancels (a preconditioned residual that lies mostly
+ * in span X, say), the carried image would be rounding noise divided by a
+ * small number, so it is recomputed by applying A (see images()).
+ */
 class Basis {
   readonly q: Float64Array[] = [];
-  readonly aq: Float64Array[] = [];
-  /** Appends v (with image av) after orthogonalising against the basis; false when v lies in its span. */
-  add(v: Float64Array, av: Float64Array): boolean {
+  readonly aq: (Float64Array | null)[] = [];
+  /** Appends v after orthogonalising it against the basis; false when v lies in its span. */
+  add(v: Float64Array, av: Float64Array | null): boolean {
     const norm0 = Math.sqrt(dot(v, v));
     if (!(norm0 > 0) || !Number.isFinite(norm0)) return false;
     for (let pass = 0; pass < 2; pass++) {
       for (let j = 0; j < this.q.length; j++) {
         const c = dot(this.q[j], v);
         axpy(-c, this.q[j], v);
-        axpy(-c, this.aq[j], av);
+        const aj = this.aq[j];
+        if (av !== null && aj !== null) axpy(-c, aj, av);
+        else av = null;
       }
     }
     const norm = Math.sqrt(dot(v, v));
     if (!(norm > 1e-10 * norm0)) return false;
-    for (let i = 0; i < v.length; i++) {
-      v[i] /= norm;
-      av[i] /= norm;
-    }
+    if (norm < 0.5 * norm0) av = null;
+    for (let i = 0; i < v.length; i++) v[i] /= norm;
+    if (av !== null) for (let i = 0; i < av.length; i++) av[i] /= norm;
     this.q.push(v);
     this.aq.push(av);
     return true;
+  }
+  /** The images, applying A to the vectors whose image was dropped. */
+  images(op: LinearOperator): Float64Array[] {
+    const missing = this.q.flatMap((v, j) => (this.aq[j] === null ? [j] : []));
+    if (missing.length > 0) {
+      const computed = applyBlock(
+        op,
+        missing.map((j) => this.q[j]),
+      );
+      missing.forEach((j, c) => (this.aq[j] = computed[c]));
+    }
+    return this.aq as Float64Array[];
   }
 }
 
@@ -148,8 +167,7 @@ export function lobpcgMin(a: SparseMatrix | LinearOperator, options: LobpcgOptio
   while (start.length < m) start.push(Float64Array.from({ length: n }, () => random() - 0.5));
   let basis = new Basis();
   {
-    const images = applyBlock(op, start);
-    start.forEach((v, j) => basis.add(v, images[j]));
+    start.forEach((v) => basis.add(v, null));
   }
   // Rayleigh–Ritz on the current basis; X = the m lowest Ritz vectors.
   let x: Float64Array[] = [];
@@ -164,10 +182,11 @@ export function lobpcgMin(a: SparseMatrix | LinearOperator, options: LobpcgOptio
 
   const rayleighRitz = (nx: number): void => {
     const k = basis.q.length;
+    const aq = basis.images(op);
     const h = new Matrix(k, k);
     for (let i = 0; i < k; i++) {
       for (let j = i; j < k; j++) {
-        const v = 0.5 * (dot(basis.q[i], basis.aq[j]) + dot(basis.q[j], basis.aq[i]));
+        const v = 0.5 * (dot(basis.q[i], aq[j]) + dot(basis.q[j], aq[i]));
         h.data[i * k + j] = v;
         h.data[j * k + i] = v;
       }
@@ -182,12 +201,12 @@ export function lobpcgMin(a: SparseMatrix | LinearOperator, options: LobpcgOptio
     for (let c = 0; c < keep; c++) {
       const coef = (j: number): number => vectors.data[j * k + c];
       newX.push(combine(basis.q, coef, n));
-      newAX.push(combine(basis.aq, coef, n));
+      newAX.push(combine(aq, coef, n));
       // The part outside the old X: the new search direction.
       const pcoef = (j: number): number => (j < nx ? 0 : vectors.data[j * k + c]);
       if (k > nx) {
         newP.push(combine(basis.q, pcoef, n));
-        newAP.push(combine(basis.aq, pcoef, n));
+        newAP.push(combine(aq, pcoef, n));
       }
     }
     x = newX;
@@ -216,11 +235,10 @@ export function lobpcgMin(a: SparseMatrix | LinearOperator, options: LobpcgOptio
       options.preconditioner(ri, out);
       return out;
     });
-    const aw = applyBlock(op, w);
     basis = new Basis();
     for (let j = 0; j < x.length; j++) basis.add(x[j], ax[j]);
     const nx = basis.q.length;
-    w.forEach((wi, j) => basis.add(wi, aw[j]));
+    for (const wi of w) basis.add(wi, null);
     p.forEach((pi, j) => basis.add(pi, ap[j]));
     if (basis.q.length === nx) {
       // Nothing new: X spans an invariant subspace to working precision.

@@ -208,10 +208,13 @@ export function certifyRotations(dataMatrix: DataMatrix, Yt: Float64Array, r: nu
   const tEigen = seconds(eigenStart);
 
   const lambdaMin = eig.value;
+  // Both checks must agree: the factorisation proves λ_min > −η, and the Ritz
+  // value (never below the true λ_min) must not contradict it.
+  const certified = choleskyPassed && lambdaMin >= -eta;
   const lower = choleskyPassed ? -eta : lambdaMin;
   const gap = Math.abs(f - dual);
   return {
-    certified: choleskyPassed,
+    certified,
     lambdaMin,
     eigenConverged: eig.converged,
     dualityGap: f - (dual + dn * Math.min(lambdaMin, 0)),
