@@ -18,6 +18,7 @@ import { riemannianStaircase, type StaircaseLevel, type StaircaseResult } from "
 import { BlockManifold, rotationsToPoint } from "./stiefel.js";
 import { riemannianTrustRegion, type Preconditioner, type QuadraticForm } from "./trust-region.js";
 import { sparseCholesky, type SparseCholeskyBackend } from "../linalg/sparse-cholesky.js";
+import type { SparseMatrix } from "../linalg/sparse.js";
 import type { Estimate, Problem } from "./problem.js";
 
 export type Relaxation = "real" | "complex";
@@ -43,8 +44,14 @@ export interface SolveOptions {
   relaxation?: "auto" | Relaxation;
   /** Riemannian gradient-norm tolerance, relative to max(1, f(Y₀)) / n (default 1e-9). */
   gradientTolerance?: number;
-  /** Starting rotations: "chordal" (default), "problem" (the file's VERTEX guesses) or an estimate. */
-  initial?: "chordal" | "problem" | Estimate;
+  /**
+   * Starting rotations: "chordal" (default: the linear relaxation of the whole
+   * problem), "chordal-rotations" (SE-Sync's, from the rotation measurements
+   * alone), "problem" (the file's VERTEX guesses) or an estimate.
+   */
+  initial?: "chordal" | "chordal-rotations" | "problem" | Estimate;
+  /** Preconditioner: "data" (default, exact regularised Q⁻¹) or "connection" (SE-Sync's L(G̃ρ)). */
+  preconditioner?: "data" | "connection";
   /** Options of the certificate (tolerance η etc.). */
   certify?: CertifyOptions;
   backend?: SparseCholeskyBackend;
@@ -94,27 +101,62 @@ export interface SolveResult {
 
 const seconds = (start: number): number => (performance.now() - start) / 1000;
 
-/** The SE-Sync preconditioner: a Cholesky factor of the connection Laplacian, regularised. */
-function connectionPreconditioner(dm: DataMatrix, backend: SparseCholeskyBackend): Preconditioner {
-  const L = dm.connectionLaplacian;
-  // Shift by λ_max / 1e6 (Gershgorin bound), SE-Sync's regularisation, so the factor exists despite L's kernel.
-  let maxRow = 0;
-  const rowSums = new Float64Array(L.rows);
-  for (let row = 0; row < L.rows; row++) {
-    for (let p = L.indptr[row]; p < L.indptr[row + 1]; p++) {
-      const v = Math.abs(L.values[p]);
+/** Gershgorin bound on λ_max of a symmetric matrix stored by its upper triangle. */
+function gershgorin(a: SparseMatrix): number {
+  const rowSums = new Float64Array(a.rows);
+  for (let row = 0; row < a.rows; row++) {
+    for (let p = a.indptr[row]; p < a.indptr[row + 1]; p++) {
+      const v = Math.abs(a.values[p]);
       rowSums[row] += v;
-      if (L.indices[p] !== row) rowSums[L.indices[p]] += v;
+      if (a.indices[p] !== row) rowSums[a.indices[p]] += v;
     }
   }
-  for (const s of rowSums) maxRow = Math.max(maxRow, s);
-  const factor = sparseCholesky(L, { shift: Math.max(maxRow, 1e-12) * 1e-6, backend });
-  return (v, k) => factor.solveMany(v, k);
+  let max = 0;
+  for (const s of rowSums) max = Math.max(max, s);
+  return max;
+}
+
+/**
+ * The preconditioner, a regularised Cholesky factor as in SE-Sync (shift
+ * λ_max / 1e6, so the factor exists despite the gauge kernel):
+ *  - "data" (default): (Q + σI)⁻¹ exactly, through the sparse lifted matrix
+ *    [[B, −V], [−Vᵀ, rotationBlock + σI]]; it sees the landmarks and the
+ *    translations, so tCG needs few iterations on landmark problems;
+ *  - "connection": (L(G̃ρ) + σI)⁻¹, SE-Sync's choice, cheaper per product.
+ */
+function makePreconditioner(dm: DataMatrix, kind: "data" | "connection", backend: SparseCholeskyBackend): Preconditioner {
+  if (kind === "connection") {
+    const L = dm.connectionLaplacian;
+    const factor = sparseCholesky(L, { shift: Math.max(gershgorin(L), 1e-12) * 1e-6, backend });
+    return (v, k) => factor.solveMany(v, k);
+  }
+  const solver = dm.factorShifted(null, Math.max(gershgorin(dm.rotationBlock), 1e-12) * 1e-6, backend);
+  return (v, k) => solver.solveMany(v, k);
+}
+
+/**
+ * Chordal initialisation of the whole problem: the rotations as free d×d
+ * blocks minimising tr(Q RᵀR) with pose 0 softly anchored at the identity,
+ * (Q + w E₀) Rᵀ = w E₀, solved through the lifted sparse matrix (the anchor is
+ * a negative "multiplier" on block 0). Unlike the rotation-only chordal
+ * relaxation it uses the translation and landmark measurements too.
+ */
+function chordalFull(dm: DataMatrix, backend: SparseCholeskyBackend): Float64Array {
+  const { d, n } = dm;
+  const w = Math.max(gershgorin(dm.rotationBlock), 1e-12) / n;
+  const lambda = new Float64Array(n * d * d);
+  for (let a = 0; a < d; a++) lambda[a * d + a] = -w;
+  const solver = dm.factorShifted(lambda, 0, backend);
+  const size = n * d;
+  const rhs = new Float64Array(size * d);
+  for (let a = 0; a < d; a++) rhs[a * size + a] = w;
+  return new BlockManifold("stiefel", n, d, d).round(solver.solveMany(rhs, d));
 }
 
 function initialRotations(problem: Problem, dm: DataMatrix, options: SolveOptions): Float64Array {
   const init = options.initial ?? "chordal";
-  if (init === "chordal") return chordalRotations(dm.connectionLaplacian, problem.d, problem.numPoses, options.backend);
+  if (init === "chordal") return chordalFull(dm, options.backend ?? "auto");
+  if (init === "chordal-rotations") return chordalRotations(dm.connectionLaplacian, problem.d, problem.numPoses, options.backend);
   const estimate = init === "problem" ? problem.initial : init;
   if (!estimate) throw new Error(`slam.solve: initial "problem" needs VERTEX guesses in ${problem.source ?? "the problem"}; use initial: "chordal"`);
   if (estimate.R.length !== problem.numPoses * problem.d * problem.d) {
@@ -140,7 +182,7 @@ export function solve(problem: Problem, options: SolveOptions = {}): SolveResult
 
   start = performance.now();
   const backend = options.backend ?? "auto";
-  const precondition = connectionPreconditioner(dm, backend);
+  const precondition = makePreconditioner(dm, options.preconditioner ?? "data", backend);
   const r0rotations = initialRotations(problem, dm, options);
   times.initialisation = seconds(start);
   const q: QuadraticForm = (x, k) => dm.applyQ(x, k);
