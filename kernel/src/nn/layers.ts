@@ -25,6 +25,20 @@ function lastDim(x: Tensor, want: number, who: string, name: string): void {
   }
 }
 
+/**
+ * x [..., in] @ w [in, out] (+ b) as ONE matrix product over all leading dims:
+ * a batched [B, T, in] @ [in, out] would run B small products forward and, in
+ * backward, B weight-gradient products plus a sum over B; flat, the weight
+ * gradient is a single [in, B*T] @ [B*T, out] product.
+ */
+export function project(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+  const lead = x.shape.slice(0, -1);
+  const flat = x.ndim === 2 ? x : x.reshape([-1, x.shape[x.ndim - 1]]);
+  let y = flat.matmul(w);
+  if (b !== null) y = y.add(b);
+  return x.ndim === 2 ? y : y.reshape([...lead, w.shape[1]]);
+}
+
 /** Any module that maps [..., in] to [..., out]: Linear, Conv1D and LoRALinear. */
 export interface Projection extends Module {
   readonly inFeatures: number;
@@ -58,9 +72,8 @@ export class Linear extends Module implements Projection {
 
   forward(x: Tensor): Tensor {
     lastDim(x, this.inFeatures, "Linear", "in_features");
-    const y = x.matmul(this.weight.mT);
     const b = this.bias;
-    return b === null ? y : y.add(b);
+    return project(x, this.weight.mT, b);
   }
 }
 
@@ -77,7 +90,7 @@ export class Conv1D extends Module implements Projection {
 
   forward(x: Tensor): Tensor {
     lastDim(x, this.inFeatures, "Conv1D", "nx");
-    return x.matmul(this.weight).add(this.bias);
+    return project(x, this.weight, this.bias);
   }
 }
 

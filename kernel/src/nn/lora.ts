@@ -8,7 +8,7 @@ import { noGrad } from "../tensor/autograd.js";
 import type { Generator } from "../tensor/creation.js";
 import { zeros } from "../tensor/creation.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { Conv1D, Dropout, Linear, type Projection } from "./layers.js";
+import { Conv1D, Dropout, Linear, project, type Projection } from "./layers.js";
 import { Module, copyInto } from "./module.js";
 
 export interface LoRAOptions {
@@ -62,8 +62,7 @@ export class LoRALinear extends Module implements Projection {
 
   forward(x: Tensor): Tensor {
     const w = this.param("weight");
-    let y = this.layout === "linear" ? x.matmul(w.mT) : x.matmul(w);
-    if (this.hasParameter("bias")) y = y.add(this.param("bias"));
+    const y = project(x, this.layout === "linear" ? w.mT : w, this.hasParameter("bias") ? this.param("bias") : null);
     if (this._merged) return y;
     const a = this.child<Linear>("lora_A").forward(this.child<Dropout>("lora_dropout").forward(x));
     return y.add(this.child<Linear>("lora_B").forward(a).mul(this.scale));
