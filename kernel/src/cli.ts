@@ -8,7 +8,9 @@ const USAGE = `usage:
   nbforge kernel --connection-file FILE                 run the kernel (Jupyter starts this)
   nbforge run NOTEBOOK [-o OUT] [--kernel-name NAME]    execute a notebook and save it with its outputs
   nbforge test [NOTEBOOKS...] [options]                 re-run notebooks and compare with their saved outputs
-                                                        (nbforge test --help lists the options)`;
+                                                        (nbforge test --help lists the options)
+  nbforge slam certify FILE.g2o [--json]                solve a SLAM problem locally and certify global optimality
+                                                        (nbforge slam --help lists the options)`;
 
 class UsageError extends Error {}
 
@@ -73,6 +75,18 @@ async function main(argv: string[]): Promise<number> {
         return await testCommand(args);
       } catch (e) {
         if (e instanceof TestUsageError) throw new UsageError(e.message);
+        throw e;
+      }
+    }
+    case "slam": {
+      const { slamCommand, SlamUsageError, SLAM_USAGE } = await import("./slam/cli.js");
+      try {
+        return await slamCommand(args);
+      } catch (e) {
+        if (e instanceof SlamUsageError) {
+          console.error(`nbforge: ${e.message}\n\n${SLAM_USAGE}`);
+          return 2;
+        }
         throw e;
       }
     }

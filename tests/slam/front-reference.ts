@@ -46,7 +46,8 @@ export function datasetTable(): DatasetRow[] {
   return rows;
 }
 
-// The NumPy side. Weights as the dataset README states them; R̃ from the
+// The NumPy side. Weights as the dataset README states them; the rotation
+// term expanded as SE-Sync's data matrix does, κ(‖R_i‖² + ‖R_j‖² − 2⟨R_j, R_i R̃⟩); R̃ from the
 // quaternion as I + 2w[v]x + 2[v]x², which equals Eigen's unnormalised
 // toRotationMatrix() without sharing its formula.
 const SCRIPT = String.raw`
@@ -97,7 +98,9 @@ def read(text):
 def cost(pe, le, R, t, m):
     f = 0.0
     for i, j, Rm, tm, kappa, tau in pe:
-        f += kappa * np.sum((R[j] - R[i] @ Rm) ** 2) + tau * np.sum((t[j] - t[i] - R[i] @ tm) ** 2)
+        # SE-Sync's expansion of the rotation term (kappa I on both diagonal blocks)
+        f += kappa * (np.sum(R[i] ** 2) + np.sum(R[j] ** 2) - 2 * np.sum(R[j] * (R[i] @ Rm)))
+        f += tau * np.sum((t[j] - t[i] - R[i] @ tm) ** 2)
     for i, k, y, nu in le:
         f += nu * np.sum((m[k] - t[i] - R[i] @ y) ** 2)
     return f

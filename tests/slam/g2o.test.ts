@@ -187,7 +187,7 @@ describe("g2o reader", () => {
       text: `EDGE_SE3:QUAT 0 1 1 2 3 ${q.join(" ")} ${info3}\n`, at: "estimate", d: 3, poseIds: [0, 1], landmarkIds: [],
       R: [1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1], t: [0, 0, 0, 0, 0, 0], m: [],
     }]);
-    // With R_i = R_j = I and t = 0: F = κ‖I − R̃‖² + τ‖t̃‖².
+    // With R_i = R_j = I and t = 0: F = κ(2·3 − 2 tr R̃) + τ‖t̃‖² (SE-Sync's expansion).
     const identity = { d: 3 as const, R: Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1), t: new Float64Array(6), landmarks: new Float64Array(0) };
     expect(Math.abs(cost(p, identity) - theirs[0])).toBeLessThan(1e-12 * theirs[0]);
     // R̃ is not orthogonal: its rows have norm |q|² ≠ 1 in general.

@@ -2,6 +2,14 @@
 //   F = Σ κ‖R_j − R_i R̃_ij‖²_F + τ‖t_j − t_i − R_i t̃_ij‖²   (pose edges)
 //     + Σ ν‖m_k − t_i − R_i ỹ_ik‖²                          (landmark edges)
 // so our optimal values equal SE-Sync's (and CPL-SLAM's) on the same file.
+//
+// One detail: SE-Sync's data matrix puts κI on both diagonal blocks of a
+// rotation edge, i.e. it expands the rotation term as
+//   κ(‖R_i‖² + ‖R_j‖² − 2⟨R_j, R_i R̃⟩),
+// which equals κ‖R_j − R_i R̃‖² only when R̃ is orthogonal. EDGE_SE3:QUAT
+// files carry slightly unnormalised quaternions, so we use SE-Sync's
+// expansion: it differs from the Frobenius form by the constant
+// Σ κ(d − ‖R̃‖²_F) for rotations in SO(d), and reproduces SE-Sync's f*.
 import type { Estimate, Problem } from "./problem.js";
 
 /** Throws a clear error when an estimate does not fit a problem. */
@@ -38,13 +46,16 @@ export function costTerms(problem: Problem, estimate: Estimate): CostTerms {
   for (const e of problem.poseEdges) {
     const Ri = e.i * dd;
     const Rj = e.j * dd;
+    // ‖R_i‖² + ‖R_j‖² − 2⟨R_j, R_i R̃⟩, summed as ‖R_j − R_i R̃‖² + ‖R_i‖² − ‖R_i R̃‖²
+    // (the first part is small near a solution, so it keeps its digits).
     let sr = 0;
     for (let r = 0; r < d; r++) {
       for (let c = 0; c < d; c++) {
         let p = 0; // (R_i R̃)_rc
         for (let a = 0; a < d; a++) p += R[Ri + r * d + a] * e.R[a * d + c];
         const diff = R[Rj + r * d + c] - p;
-        sr += diff * diff;
+        const ri = R[Ri + r * d + c];
+        sr += diff * diff + (ri - p) * (ri + p);
       }
     }
     let st = 0;
