@@ -37,4 +37,6 @@ export * from "./nn/index.js";
 export * from "./optim/index.js";
 export * from "./tokenizers/index.js";
 export * from "./data/index.js";
+// Landmark SLAM with a certificate of global optimality: slam.readG2O, slam.solveLocal, slam.certify, ...
+export * as slam from "./slam/index.js";
 export * from "./train/index.js";
