@@ -502,7 +502,7 @@ export function solveLocal(problem: Problem, init?: Estimate, options: LocalSolv
         const decrease = F - Fnew;
         x = candidate;
         F = Fnew;
-        lambda *= Math.max(1 / 3, 1 - (2 * rho - 1) ** 3);
+        lambda = Math.max(lambda * Math.max(1 / 3, 1 - (2 * rho - 1) ** 3), 1e-12); // floor: λ is relative to diag(JᵀJ)
         nu = 2;
         lin = linearise(problem, x, pattern, poseBlock, landmarkBlock);
         if (decrease <= costTol * F) {
