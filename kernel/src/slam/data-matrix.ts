@@ -30,6 +30,7 @@ import type { Dimension, Problem } from "./problem.js";
 import { SparseMatrix } from "../linalg/sparse.js";
 import { NotPositiveDefiniteError } from "../linalg/dense.js";
 import { sparseCholesky, type SparseCholeskyBackend, type SparseCholeskyFactor } from "../linalg/sparse-cholesky.js";
+import { sparseNative } from "../linalg/sparse-native.js";
 
 export interface DataMatrixOptions {
   /** Sparse Cholesky backend for the translation Laplacian (default "auto"). */
@@ -123,179 +124,83 @@ class Triplets {
   }
 }
 
-/** Dense blocks of `size` numbers keyed by a pair of pose indices, summed in place. */
-class BlockMap {
-  readonly slots = new Map<number, number>();
-  readonly keys: number[] = [];
-  data: Float64Array;
-  constructor(readonly n: number, readonly size: number) {
-    this.data = new Float64Array(size * 64);
+function badPoseEdge(problem: Problem, idx: number): never {
+  const { d, numPoses: n } = problem;
+  const e = problem.poseEdges[idx];
+  if (!(e.i >= 0 && e.i < n && e.j >= 0 && e.j < n && Number.isInteger(e.i) && Number.isInteger(e.j)) || e.i === e.j) {
+    throw new RangeError(`buildDataMatrix: pose edge ${idx} joins poses ${e.i} and ${e.j}; expected two different poses in 0..${n - 1}`);
   }
-  /** Offset of block (i, j) in data, created zero on first use. */
-  at(i: number, j: number): number {
-    const key = i * this.n + j;
-    let slot = this.slots.get(key);
-    if (slot === undefined) {
-      slot = this.keys.length;
-      this.slots.set(key, slot);
-      this.keys.push(key);
-      if ((slot + 1) * this.size > this.data.length) {
-        const grown = new Float64Array(this.data.length * 2);
-        grown.set(this.data);
-        this.data = grown;
-      }
-    }
-    return slot * this.size;
-  }
-  /** Adds v to the first number of block (i, j). (at() may grow data, so it runs before data is read.) */
-  add(i: number, j: number, v: number): void {
-    const at = this.at(i, j);
-    this.data[at] += v;
-  }
+  if (e.R.length !== d * d || e.t.length !== d) throw new RangeError(`buildDataMatrix: pose edge ${idx} needs R of ${d * d} and t of ${d} numbers`);
+  throw new RangeError(`buildDataMatrix: pose edge ${idx} (${e.i}->${e.j}) has weights κ=${e.kappa}, τ=${e.tau}; both must be finite and ≥ 0`);
 }
 
-function checkProblem(problem: Problem): void {
+function badLandmarkEdge(problem: Problem, idx: number): never {
   const { d, numPoses: n, numLandmarks: L } = problem;
-  if (d !== 2 && d !== 3) throw new RangeError(`buildDataMatrix: problem.d must be 2 or 3, got ${d}`);
-  if (!Number.isInteger(n) || n < 2) throw new RangeError(`buildDataMatrix: the problem needs at least 2 poses, got ${n}`);
-  problem.poseEdges.forEach((e, idx) => {
-    if (!(e.i >= 0 && e.i < n && e.j >= 0 && e.j < n && Number.isInteger(e.i) && Number.isInteger(e.j)) || e.i === e.j) {
-      throw new RangeError(`buildDataMatrix: pose edge ${idx} joins poses ${e.i} and ${e.j}; expected two different poses in 0..${n - 1}`);
-    }
-    if (!(e.kappa >= 0 && e.tau >= 0 && Number.isFinite(e.kappa) && Number.isFinite(e.tau))) {
-      throw new RangeError(`buildDataMatrix: pose edge ${idx} (${e.i}->${e.j}) has weights κ=${e.kappa}, τ=${e.tau}; both must be finite and ≥ 0`);
-    }
-    if (e.R.length !== d * d || e.t.length !== d) throw new RangeError(`buildDataMatrix: pose edge ${idx} needs R of ${d * d} and t of ${d} numbers`);
-  });
-  problem.landmarkEdges.forEach((e, idx) => {
-    if (!(e.i >= 0 && e.i < n && Number.isInteger(e.i) && e.k >= 0 && e.k < L && Number.isInteger(e.k))) {
-      throw new RangeError(`buildDataMatrix: landmark edge ${idx} joins pose ${e.i} and landmark ${e.k}; expected a pose in 0..${n - 1} and a landmark in 0..${L - 1}`);
-    }
-    if (!(e.nu > 0 && Number.isFinite(e.nu))) throw new RangeError(`buildDataMatrix: landmark edge ${idx} has weight ν=${e.nu}; it must be finite and > 0`);
-    if (e.y.length !== d) throw new RangeError(`buildDataMatrix: landmark edge ${idx} needs y of ${d} numbers`);
-  });
+  const e = problem.landmarkEdges[idx];
+  if (!(e.i >= 0 && e.i < n && Number.isInteger(e.i) && e.k >= 0 && e.k < L && Number.isInteger(e.k))) {
+    throw new RangeError(`buildDataMatrix: landmark edge ${idx} joins pose ${e.i} and landmark ${e.k}; expected a pose in 0..${n - 1} and a landmark in 0..${L - 1}`);
+  }
+  if (e.y.length !== d) throw new RangeError(`buildDataMatrix: landmark edge ${idx} needs y of ${d} numbers`);
+  throw new RangeError(`buildDataMatrix: landmark edge ${idx} has weight ν=${e.nu}; it must be finite and > 0`);
 }
 
 /** Builds Q (implicitly) for a landmark-SLAM problem. */
 export function buildDataMatrix(problem: Problem, options: DataMatrixOptions = {}): DataMatrix {
   const started = performance.now();
-  checkProblem(problem);
   const { d, numPoses: n, numLandmarks: L } = problem;
+  if (d !== 2 && d !== 3) throw new RangeError(`buildDataMatrix: problem.d must be 2 or 3, got ${d}`);
+  if (!Number.isInteger(n) || n < 2) throw new RangeError(`buildDataMatrix: the problem needs at least 2 poses, got ${n}`);
   const dd = d * d;
   const dn = d * n;
 
-  // Σ-type d×d blocks of the rotation block (i ≤ j), B entries (i ≤ j) and
-  // V rows (pose i, rotation block j: d numbers), all keyed by pose pairs.
-  const sigma = new BlockMap(n, dd);
-  const lap = new BlockMap(n, 1);
-  const coup = new BlockMap(n, d);
-  const rot = new Triplets(Math.max(16, problem.poseEdges.length * 4 * dd));
-
-  for (const e of problem.poseEdges) {
-    const { i, j, kappa, tau } = e;
-    // Rotation term κ‖R_j − R_i R̃‖²: κI on both diagonal blocks, −κR̃ at (i, j).
-    for (let a = 0; a < d; a++) {
-      rot.push(i * d + a, i * d + a, kappa);
-      rot.push(j * d + a, j * d + a, kappa);
-      for (let b = 0; b < d; b++) {
-        if (i < j) rot.push(i * d + a, j * d + b, -kappa * e.R[a * d + b]);
-        else rot.push(j * d + b, i * d + a, -kappa * e.R[a * d + b]);
-      }
+  // The arithmetic (every landmark's Schur complement, Eq. 17a–c) runs in
+  // native/src/sparse/slam_assembly.cc; here the edges are checked and
+  // flattened for it (plain loops: TypedArray.set on tiny arrays is slow).
+  const E = problem.poseEdges.length;
+  const poseIJ = new Int32Array(2 * E);
+  const poseR = new Float64Array(E * dd);
+  const poseT = new Float64Array(E * d);
+  const poseWeights = new Float64Array(2 * E);
+  for (let idx = 0; idx < E; idx++) {
+    const e = problem.poseEdges[idx];
+    const { i, j, kappa, tau, R, t } = e;
+    if (!(i >= 0 && i < n && j >= 0 && j < n && i !== j && (i | 0) === i && (j | 0) === j) || !(kappa >= 0 && tau >= 0 && kappa < Infinity && tau < Infinity) || R.length !== dd || t.length !== d) {
+      badPoseEdge(problem, idx);
     }
-    // Translation term τ‖t_j − t_i − R_i t̃‖².
-    const s = sigma.at(i, i);
-    for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) sigma.data[s + a * d + b] += tau * e.t[a] * e.t[b];
-    lap.add(i, i, tau);
-    lap.add(j, j, tau);
-    lap.add(Math.min(i, j), Math.max(i, j), -tau);
-    const vj = coup.at(j, i);
-    const vi = coup.at(i, i);
-    for (let a = 0; a < d; a++) {
-      coup.data[vj + a] += tau * e.t[a];
-      coup.data[vi + a] -= tau * e.t[a];
-    }
+    poseIJ[2 * idx] = i;
+    poseIJ[2 * idx + 1] = j;
+    for (let a = 0; a < dd; a++) poseR[idx * dd + a] = R[a];
+    for (let a = 0; a < d; a++) poseT[idx * d + a] = t[a];
+    poseWeights[2 * idx] = kappa;
+    poseWeights[2 * idx + 1] = tau;
   }
-
-  // Landmark edges: their direct terms on the observing pose, then each
-  // landmark's Schur complement (Eq. 17a–c) over its observations.
-  const byLandmark = new Int32Array(L + 1);
-  for (const e of problem.landmarkEdges) byLandmark[e.k + 1]++;
-  for (let k = 0; k < L; k++) byLandmark[k + 1] += byLandmark[k];
-  const order = new Int32Array(problem.landmarkEdges.length);
-  {
-    const next = byLandmark.slice(0, L);
-    problem.landmarkEdges.forEach((e, idx) => (order[next[e.k]++] = idx));
-  }
+  const M = problem.landmarkEdges.length;
+  const lmIK = new Int32Array(2 * M);
+  const lmY = new Float64Array(M * d);
+  const lmNu = new Float64Array(M);
   const weightOf = new Float64Array(L);
-  for (const e of problem.landmarkEdges) {
-    const { i, nu, y } = e;
-    weightOf[e.k] += nu;
-    const s = sigma.at(i, i);
-    for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) sigma.data[s + a * d + b] += nu * y[a] * y[b];
-    lap.add(i, i, nu);
-    const v = coup.at(i, i);
-    for (let a = 0; a < d; a++) coup.data[v + a] -= nu * y[a];
+  for (let idx = 0; idx < M; idx++) {
+    const { i, k, nu, y } = problem.landmarkEdges[idx];
+    if (!(i >= 0 && i < n && k >= 0 && k < L && (i | 0) === i && (k | 0) === k) || !(nu > 0 && nu < Infinity) || y.length !== d) badLandmarkEdge(problem, idx);
+    lmIK[2 * idx] = i;
+    lmIK[2 * idx + 1] = k;
+    for (let a = 0; a < d; a++) lmY[idx * d + a] = y[a];
+    lmNu[idx] = nu;
+    weightOf[k] += nu;
   }
-  const edges = problem.landmarkEdges;
-  for (let k = 0; k < L; k++) {
-    const W = weightOf[k];
-    if (!(W > 0)) continue; // an unobserved landmark does not enter the cost
-    for (let p = byLandmark[k]; p < byLandmark[k + 1]; p++) {
-      const ea = edges[order[p]];
-      for (let q = byLandmark[k]; q < byLandmark[k + 1]; q++) {
-        const eb = edges[order[q]];
-        const w = (ea.nu * eb.nu) / W;
-        const ia = ea.i;
-        const ib = eb.i;
-        // V'[i_a, block i_b] += ν_a ν_b / W · y_bᵀ  (Eq. 17b)
-        const v = coup.at(ia, ib);
-        for (let a = 0; a < d; a++) coup.data[v + a] += w * eb.y[a];
-        if (ia > ib) continue; // the symmetric terms are stored once, upper
-        // B'[i_a, i_b] −= ν_a ν_b / W  (Eq. 17a);  Σ'[i_a, i_b] −= ν_a ν_b / W · y_a y_bᵀ  (Eq. 17c)
-        lap.add(ia, ib, -w);
-        const s = sigma.at(ia, ib);
-        for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) sigma.data[s + a * d + b] -= w * ea.y[a] * eb.y[b];
-      }
-    }
-  }
-
-  // Assemble the sparse pieces.
-  const connectionLaplacian = SparseMatrix.fromTriplets(dn, dn, rot.arrays(), { symmetric: true });
-  for (let s = 0; s < sigma.keys.length; s++) {
-    const key = sigma.keys[s];
-    const i = Math.floor(key / n);
-    const j = key - i * n;
-    for (let a = 0; a < d; a++) {
-      for (let b = i === j ? a : 0; b < d; b++) {
-        // A diagonal block gathers both orders of every pair: symmetrise it.
-        const v = i === j ? 0.5 * (sigma.data[s * dd + a * d + b] + sigma.data[s * dd + b * d + a]) : sigma.data[s * dd + a * d + b];
-        rot.push(i * d + a, j * d + b, v);
-      }
-    }
-  }
-  const rotationBlock = SparseMatrix.fromTriplets(dn, dn, rot.arrays(), { symmetric: true });
-  const bt = new Triplets(lap.keys.length + 1);
-  for (let s = 0; s < lap.keys.length; s++) {
-    const key = lap.keys[s];
-    const i = Math.floor(key / n);
-    const j = key - i * n;
-    if (i > 0 && j > 0) bt.push(i - 1, j - 1, lap.data[s]);
-  }
-  const translationLaplacian = SparseMatrix.fromTriplets(n - 1, n - 1, bt.arrays(), { symmetric: true });
-  const vt = new Triplets(coup.keys.length * d + 1);
-  const vtt = new Triplets(coup.keys.length * d + 1);
-  for (let s = 0; s < coup.keys.length; s++) {
-    const key = coup.keys[s];
-    const i = Math.floor(key / n);
-    const j = key - i * n;
-    if (i === 0) continue; // pose 0's translation is grounded
-    for (let a = 0; a < d; a++) {
-      vt.push(i - 1, j * d + a, coup.data[s * d + a]);
-      vtt.push(j * d + a, i - 1, coup.data[s * d + a]);
-    }
-  }
-  const coupling = SparseMatrix.fromTriplets(n - 1, dn, vt.arrays());
-  const couplingT = SparseMatrix.fromTriplets(dn, n - 1, vtt.arrays());
+  const parts = sparseNative.sparseSlamAssemble(d, n, L, poseIJ, poseR, poseT, poseWeights, lmIK, lmY, lmNu);
+  const rot = parts.rotation;
+  const c = parts.connectionCount;
+  const connectionLaplacian = SparseMatrix.fromTriplets(
+    dn,
+    dn,
+    { row: rot.row.subarray(0, c), col: rot.col.subarray(0, c), value: rot.value.subarray(0, c) },
+    { symmetric: true },
+  );
+  const rotationBlock = SparseMatrix.fromTriplets(dn, dn, rot, { symmetric: true });
+  const translationLaplacian = SparseMatrix.fromTriplets(n - 1, n - 1, parts.laplacian, { symmetric: true });
+  const coupling = SparseMatrix.fromTriplets(n - 1, dn, parts.coupling);
+  const couplingT = SparseMatrix.fromTriplets(dn, n - 1, { row: parts.coupling.col, col: parts.coupling.row, value: parts.coupling.value });
   let translationFactor: SparseCholeskyFactor;
   try {
     translationFactor = sparseCholesky(translationLaplacian, { backend: options.backend ?? "auto" });
