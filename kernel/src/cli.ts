@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // nbforge install | uninstall | kernel | run | test
 import { installKernelspec, uninstallKernelspec, type InstallLocation } from "./jupyter/kernelspec.js";
+import { installLabextension, uninstallLabextension } from "./jupyter/labextension.js";
 
 const USAGE = `usage:
-  nbforge install [--user | --sys-prefix | --prefix P]   write the "TypeScript (nbforge)" kernelspec
+  nbforge install [--user | --sys-prefix | --prefix P]   write the "TypeScript (nbforge)" kernelspec and the JupyterLab extension
   nbforge uninstall [--user | --sys-prefix | --prefix P] remove it
   nbforge kernel --connection-file FILE                 run the kernel (Jupyter starts this)
   nbforge run NOTEBOOK [-o OUT] [--kernel-name NAME]    execute a notebook and save it with its outputs
@@ -41,13 +42,19 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
     case "install": {
-      const dir = installKernelspec(location(args));
+      const where = location(args);
+      const dir = installKernelspec(where);
       console.log(`Installed kernelspec nbforge in ${dir}`);
+      const extension = installLabextension(where);
+      console.log(extension ? `Installed the JupyterLab extension in ${extension}` : "The JupyterLab extension is not built (run npm install in the repository); plots show as SVG");
       return 0;
     }
     case "uninstall": {
-      const dir = uninstallKernelspec(location(args));
+      const where = location(args);
+      const dir = uninstallKernelspec(where);
       console.log(dir ? `Removed kernelspec nbforge from ${dir}` : "No nbforge kernelspec was installed there");
+      const extension = uninstallLabextension(where);
+      if (extension) console.log(`Removed the JupyterLab extension from ${extension}`);
       return 0;
     }
     case "kernel": {
