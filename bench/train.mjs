@@ -8,7 +8,8 @@
 //   - the ratios; and with --profile, nbforge's time per native kernel in one step.
 //
 //   node bench/train.mjs [--threads N] [--steps 3] [--new-tokens 64] [--profile] [--no-torch]
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -87,45 +88,83 @@ function trainStep() {
 console.log(`nbforge training benchmark: ${cpus()[0]?.model ?? "cpu"}, ${cpus().length} CPUs, ${threads} thread(s), load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
 console.log(`GPT-2 ${SHAPE.layers} layers, d=${SHAPE.d}, ${SHAPE.heads} heads, context ${SHAPE.ctx}, batch ${SHAPE.batch}, vocab ${SHAPE.vocab}: ${model.numParameters().toLocaleString("en-US")} parameters`);
 
+// PyTorch in a child process that answers timing requests, so the two sides
+// alternate step by step and share whatever load the machine has.
+class TorchSide {
+  constructor() {
+    const script = join(dirname(fileURLToPath(import.meta.url)), "train_torch.py");
+    const cfg = { threads, ...SHAPE, prompt: PROMPT };
+    const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+    this.child = spawn(o.python, [script, JSON.stringify(cfg)], { env, stdio: ["pipe", "pipe", "pipe"] });
+    this.stderr = "";
+    this.child.stderr.on("data", (d) => { this.stderr += d; });
+    this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
+  }
+  async next() {
+    const r = await this.lines.next();
+    if (r.done) throw new Error(`${o.python} exited: ${this.stderr.trim().split("\n").pop() ?? ""}`);
+    return JSON.parse(r.value);
+  }
+  async ask(req) {
+    this.child.stdin.write(JSON.stringify(req) + "\n");
+    return (await this.next()).s;
+  }
+  close() {
+    this.child.stdin.end();
+  }
+}
+
+let torch = null;
+let torchInfo = null;
+let torchError = null;
+if (!o["no-torch"]) {
+  try {
+    torch = new TorchSide();
+    torchInfo = await torch.next();
+  } catch (e) {
+    torchError = e.message;
+    torch = null;
+  }
+}
+
 trainStep(); // warm-up: allocator, packing buffers
+if (torch) await torch.ask({ cmd: "train" });
 const ours = [];
+const theirs = [];
 for (let i = 0; i < steps; i++) {
   profiling = o.profile && i === 0;
   ours.push(trainStep());
   profiling = false;
+  if (torch) theirs.push(await torch.ask({ cmd: "train" }) * 1000);
+  process.stderr.write(`\rstep ${i + 1}/${steps}`);
 }
+process.stderr.write("\r");
 const ourStep = median(ours.map((s) => s.total));
+const torchStep = torch ? median(theirs) : NaN;
 
-function generationRate(batch) {
-  const prompt = ids(batch, PROMPT, 3 + batch);
-  let best = Infinity;
-  for (let r = 0; r < 2; r++) {
+const ourGen = { 1: 0, 8: 0 };
+const torchGen = { 1: NaN, 8: NaN };
+for (let r = 0; r < 2; r++) {
+  for (const batch of [1, 8]) {
+    const prompt = ids(batch, PROMPT, 3 + batch);
     const t0 = performance.now();
     model.generate(prompt, { maxNewTokens: newTokens }).sequences.dispose();
-    best = Math.min(best, performance.now() - t0);
+    ourGen[batch] = Math.max(ourGen[batch], (batch * newTokens) / ((performance.now() - t0) / 1000));
+    if (torch) {
+      const rate = (batch * newTokens) / (await torch.ask({ cmd: "gen", batch, n: newTokens }));
+      torchGen[batch] = Number.isNaN(torchGen[batch]) ? rate : Math.max(torchGen[batch], rate);
+    }
   }
-  return (batch * newTokens) / (best / 1000);
 }
-const ourGen = { 1: generationRate(1), 8: generationRate(8) };
-
-let torch = null;
-let torchError = null;
-if (!o["no-torch"]) {
-  const script = join(dirname(fileURLToPath(import.meta.url)), "train_torch.py");
-  const cfg = { threads, ...SHAPE, steps, gen: [[1, newTokens], [8, newTokens]], prompt: PROMPT };
-  const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
-  const r = spawnSync(o.python, [script, JSON.stringify(cfg)], { env, encoding: "utf8" });
-  if (r.status === 0) torch = JSON.parse(r.stdout.trim().split("\n").pop());
-  else torchError = (r.stderr || r.error?.message || "failed").trim().split("\n").pop();
-}
+torch?.close();
 
 const fmt = (v, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : "n/a");
 const rows = [
-  ["train step (fwd+bwd+AdamW)", "ms", fmt(ourStep), fmt(torch ? torch.step_s * 1000 : NaN), torch ? formatRatio(torch.step_s * 1000, ourStep) : "n/a"],
-  [`generate, KV cache, batch 1`, "tokens/s", fmt(ourGen[1], 1), fmt(torch?.gen_tok_s["1"] ?? NaN, 1), torch ? formatRatio(ourGen[1], torch.gen_tok_s["1"]) : "n/a"],
-  [`generate, KV cache, batch 8`, "tokens/s", fmt(ourGen[8], 1), fmt(torch?.gen_tok_s["8"] ?? NaN, 1), torch ? formatRatio(ourGen[8], torch.gen_tok_s["8"]) : "n/a"],
+  ["train step (fwd+bwd+AdamW)", "ms", fmt(ourStep), fmt(torchStep), formatRatio(torchStep, ourStep)],
+  ["generate, KV cache, batch 1", "tokens/s", fmt(ourGen[1], 1), fmt(torchGen[1], 1), formatRatio(ourGen[1], torchGen[1])],
+  ["generate, KV cache, batch 8", "tokens/s", fmt(ourGen[8], 1), fmt(torchGen[8], 1), formatRatio(ourGen[8], torchGen[8])],
 ];
-console.log(torch ? `PyTorch ${torch.torch} eager on ${torch.threads} thread(s)` : `PyTorch: not measured (${torchError ?? "--no-torch"})`);
+console.log(torchInfo ? `PyTorch ${torchInfo.torch} eager on ${torchInfo.threads} thread(s), alternating with nbforge step by step` : `PyTorch: not measured (${torchError ?? "--no-torch"})`);
 console.log(renderTable(["row", "unit", "nbforge", "PyTorch", "speed-up (nbforge vs PyTorch)"], rows));
 const m = median(ours.map((s) => s.forward)), b = median(ours.map((s) => s.backward)), a = median(ours.map((s) => s.optimizer));
 console.log(`nbforge step split (median): forward ${fmt(m)} ms, backward ${fmt(b)} ms, AdamW ${fmt(a)} ms; prompt ${PROMPT} tokens, ${newTokens} new tokens per row`);

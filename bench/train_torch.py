@@ -1,7 +1,9 @@
 # PyTorch eager side of bench/train.mjs: the same GPT-2 (written out here, the
 # transformers package is not installed), timed for training steps (forward,
-# backward, AdamW) and for KV-cache generation. Prints one JSON line.
-#   train_torch.py '{"threads":2,"layers":6,"d":384,"heads":6,"ctx":256,"batch":8,"vocab":8192,"steps":3,"gen":[[1,64],[8,64]],"prompt":16}'
+# backward, AdamW) and for KV-cache generation. Serves timing requests read
+# from stdin ({"cmd":"train"} or {"cmd":"gen","batch":B,"n":N}), one JSON
+# reply per line, so bench/train.mjs can alternate them with its own runs.
+#   train_torch.py '{"threads":2,"layers":6,"d":384,"heads":6,"ctx":256,"batch":8,"vocab":8192,"prompt":16}'
 import json, math, sys, time
 import torch
 import torch.nn as nn
@@ -66,33 +68,40 @@ opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
 B = cfg["batch"]
 ids = torch.randint(0, V, (B, CTX))
 tg = torch.randint(0, V, (B, CTX))
-out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "params": sum(p.numel() for p in model.parameters())}
-times = []
-for s in range(cfg["steps"] + 1):
+
+
+def train_step():
     t0 = time.perf_counter()
     opt.zero_grad()
     logits, _ = model(ids)
     F.cross_entropy(logits.reshape(-1, V), tg.reshape(-1)).backward()
     opt.step()
-    if s > 0:
-        times.append(time.perf_counter() - t0)
-out["step_s"] = sorted(times)[len(times) // 2]
-out["step_all_s"] = times
+    return time.perf_counter() - t0
 
-gen = {}
-with torch.no_grad():
-    for batch, n in cfg["gen"]:
-        prompt = torch.randint(0, V, (batch, cfg["prompt"]))
-        best = float("inf")
-        for _ in range(2):
-            t0 = time.perf_counter()
-            cache = [None] * L
-            logits, cache = model(prompt, cache, True)
+
+def generate(batch, n):
+    prompt = torch.randint(0, V, (batch, cfg["prompt"]))
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        cache = [None] * L
+        logits, cache = model(prompt, cache, True)
+        tok = logits[:, -1].argmax(-1, keepdim=True)
+        for _ in range(n - 1):
+            logits, cache = model(tok, cache, True)
             tok = logits[:, -1].argmax(-1, keepdim=True)
-            for _ in range(n - 1):
-                logits, cache = model(tok, cache, True)
-                tok = logits[:, -1].argmax(-1, keepdim=True)
-            best = min(best, time.perf_counter() - t0)
-        gen[str(batch)] = batch * n / best
-out["gen_tok_s"] = gen
-print(json.dumps(out))
+    return time.perf_counter() - t0
+
+
+def reply(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+# requests on stdin, one JSON per line, so the caller can interleave our runs with its own
+reply({"torch": torch.__version__, "threads": torch.get_num_threads(), "params": sum(p.numel() for p in model.parameters())})
+for line in sys.stdin:
+    req = json.loads(line)
+    if req["cmd"] == "train":
+        reply({"s": train_step()})
+    elif req["cmd"] == "gen":
+        reply({"s": generate(req["batch"], req["n"])})
