@@ -12,7 +12,7 @@ import { formatG2O } from "./g2o.js";
 import { buildDataMatrix, type DataMatrix } from "./data-matrix.js";
 import { certifyRotations, type Certificate, type CertifyOptions } from "./certify.js";
 import { chordalRotations } from "./chordal.js";
-import { certifyComplex, complexForm, complexPreconditioner, rotationsToComplexPoint, type ComplexCertificate } from "./complex-relaxation.js";
+import { ComplexLiftedMatrix, certifyComplex, complexForm, rotationsToComplexPoint, type ComplexCertificate } from "./complex-relaxation.js";
 import { fixGauge, roundToRotations } from "./rounding.js";
 import { riemannianStaircase, type StaircaseLevel, type StaircaseResult } from "./staircase.js";
 import { BlockManifold, rotationsToPoint } from "./stiefel.js";
@@ -83,7 +83,7 @@ export interface SolveResult {
   lowerBound: number;
   /** λ_min of the certificate matrix S at the returned estimate (of the relaxation used). */
   lambdaMin: number;
-  /** λ_min of SE-Sync's real certificate at the returned estimate (negative where the real relaxation is not tight). */
+  /** λ_min of SE-Sync's real certificate at the real relaxation's rounded estimate (negative where that relaxation is not tight). */
   realLambdaMin: number;
   /** The relaxation that produced (and certifies) the estimate. */
   relaxation: Relaxation;
@@ -256,25 +256,45 @@ export function solve(problem: Problem, options: SolveOptions = {}): SolveResult
     relaxation = "complex";
     start = performance.now();
     const qc = complexForm(q, n);
-    const pc = complexPreconditioner(precondition, n);
-    const r0c = 2;
-    const start0 = realCert ? rotations : r0rotations;
-    const stair = runStaircase("complex", qc, rotationsToComplexPoint(start0, n, r0c), (x, r) => {
-      const c = certifyComplex(qc, n, x, r, { eta: options.certify?.eta, preconditioner: pc, seed: options.certify?.seed });
-      return { certified: c.certified, lambdaMin: c.lambdaMin, descentDirection: c.descentDirection };
+    // Two lifted matrices: the preconditioner's factor must survive the certificates' refactorisations.
+    const sigma = Math.max(gershgorin(dm.rotationBlock), 1e-12) * 1e-6;
+    const preconditionerFactor = new ComplexLiftedMatrix(dm, backend).factor(null, sigma);
+    const pc: Preconditioner = (v, k) => preconditionerFactor.solveMany(v, k);
+    const certificateMatrix = new ComplexLiftedMatrix(dm, backend);
+    const complexOptions = { eta: options.certify?.eta, seed: options.certify?.seed };
+    // From the real relaxation's rounded optimum start at rank 1 (the rotations
+    // themselves): where the complex relaxation is exact, the first level's
+    // certificate is already that of the returned estimate.
+    const warm = realCert !== undefined;
+    const r0c = warm ? 1 : 2;
+    let lastCert: ComplexCertificate | undefined;
+    const stair = runStaircase("complex", qc, rotationsToComplexPoint(warm ? rotations : r0rotations, n, r0c), (x, r) => {
+      lastCert = certifyComplex(qc, certificateMatrix, x, r, complexOptions);
+      return lastCert;
     }, pc);
     times.optimize += seconds(start);
     start = performance.now();
     rank = stair.rank;
     relaxationLowerBound = stair.certified ? stair.cost : -Infinity;
-    const rounded = new BlockManifold("sphere", n, d, stair.rank).round(stair.y);
-    const polished = polish("sphere", qc, rotationsToComplexPoint(rounded, n, 1), pc);
-    rotations = fixGauge(new BlockManifold("sphere", n, d, 1).round(polished), n, d);
-    times.rounding += seconds(start);
-    start = performance.now();
-    complexCert = certifyComplex(qc, n, rotationsToComplexPoint(rotations, n, 1), 1, { eta: options.certify?.eta, preconditioner: pc, seed: options.certify?.seed });
-    realCert = certifyRotations(dm, rotationsToPoint(rotations, n, d, d), d, certifyOptions);
-    times.verify += seconds(start);
+    if (stair.rank === 1) {
+      rotations = fixGauge(new BlockManifold("sphere", n, d, 1).round(stair.y), n, d);
+      complexCert = lastCert;
+      times.rounding += seconds(start);
+    } else {
+      const rounded = new BlockManifold("sphere", n, d, stair.rank).round(stair.y);
+      const polished = polish("sphere", qc, rotationsToComplexPoint(rounded, n, 1), pc);
+      rotations = fixGauge(new BlockManifold("sphere", n, d, 1).round(polished), n, d);
+      times.rounding += seconds(start);
+      start = performance.now();
+      complexCert = certifyComplex(qc, certificateMatrix, rotationsToComplexPoint(rotations, n, 1), 1, complexOptions);
+      times.verify += seconds(start);
+    }
+    if (!complexCert) throw new Error("slam.solve: the complex staircase returned no certificate");
+    if (realCert === undefined) {
+      start = performance.now();
+      realCert = certifyRotations(dm, rotationsToPoint(rotations, n, d, d), d, certifyOptions);
+      times.verify += seconds(start);
+    }
     report({ stage: "verify", relaxation: "complex", cost: complexCert.cost, lambdaMin: complexCert.lambdaMin, message: `complex certificate: f = ${complexCert.cost.toPrecision(12)}, λ_min = ${complexCert.lambdaMin.toExponential(3)}, ${complexCert.certified ? "certified" : "not certified"}` });
   }
 
