@@ -7,13 +7,15 @@ import { chordalRotations } from "./chordal.js";
 import { readG2O } from "./g2o.js";
 import { solveLocal } from "./local-solver.js";
 import type { Estimate, Problem } from "./problem.js";
+import { SOLVE_USAGE, SolveUsageError, solveCommand } from "./solve-cli.js";
 
 export const SLAM_USAGE = `usage:
   nbforge slam certify FILE.g2o [--json] [--max-iterations N]
       solve locally (Levenberg–Marquardt) from the file's VERTEX guesses, or a chordal
       initialisation when it has none, and certify global optimality; exit 0 when certified, 1 when not
       --json prints one object: poses, landmarks, measurements, cost, certified, lambdaMin,
-      dualityGap, times { dataMatrix, optimize, verify, total } (seconds)`;
+      dualityGap, times { dataMatrix, optimize, verify, total } (seconds)
+${SOLVE_USAGE}`;
 // `nbforge slam solve` (the SE-Sync global solver, issue 8) is dispatched in slamCommand below.
 
 export class SlamUsageError extends Error {}
@@ -111,7 +113,13 @@ export async function slamCommand(argv: string[]): Promise<number> {
       console.log(json ? JSON.stringify(report) : describe(report));
       return report.certified ? 0 : 1;
     }
-    // case "solve": the SE-Sync helper adds `nbforge slam solve FILE.g2o` here.
+    case "solve":
+      try {
+        return solveCommand(args);
+      } catch (e) {
+        if (e instanceof SolveUsageError) throw new SlamUsageError(e.message);
+        throw e;
+      }
     case undefined:
     case "-h":
     case "--help":

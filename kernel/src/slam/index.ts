@@ -6,6 +6,7 @@ import { readG2O as readFile, type ReadG2OOptions } from "./g2o.js";
 import { simulate as simulateProblem, type SimulateOptions, type SimulatedProblem } from "./simulate.js";
 import { solveLocal as solveLocalImpl, type LocalSolverOptions, type LocalSolverResult } from "./local-solver.js";
 import { slamFigure, withDisplay } from "./display.js";
+import { solve as solveGlobal, type SolveOptions, type SolveResult } from "./solve.js";
 import type { Estimate, Problem } from "./problem.js";
 
 export type { Dimension, Estimate, LandmarkMeasurement, PoseMeasurement, Problem } from "./problem.js";
@@ -22,7 +23,7 @@ export { certify } from "./certify.js";
 export type { CertifyOptions, Certificate, EstimateCertificate, CertifyTimes } from "./certify.js";
 export { slamData, slamFigure as figure, suspectPoses } from "./display.js";
 export type { SlamFigureOptions } from "./display.js";
-// The SE-Sync global solver (issue 8) joins here: `export { solve } from "./solve.js";`
+export type { SolveOptions, SolveProgress, SolveResult, SolveTimes, Relaxation } from "./solve.js";
 
 /** Reads a g2o file (a path or the text itself); see g2o.ts for the lines understood. */
 export function readG2O(pathOrText: string, options?: ReadG2OOptions): Problem {
@@ -41,5 +42,20 @@ export function solveLocal(problem: Problem, init?: Estimate, options?: LocalSol
   const result = solveLocalImpl(problem, init, options);
   return withDisplay(result, () =>
     slamFigure(problem, { estimate: result.estimate, title: `${problem.source ?? "SLAM"}: local solution` }),
+  );
+}
+
+/**
+ * Certifiably optimal solution by the SE-Sync pipeline (Riemannian staircase,
+ * rounding, certificate; in 2-D CPL-SLAM's complex relaxation where the real
+ * one is not tight); renders at its solution.
+ */
+export function solve(problem: Problem, options?: SolveOptions): SolveResult {
+  const result = solveGlobal(problem, options);
+  return withDisplay(result, () =>
+    slamFigure(problem, {
+      estimate: result.estimate,
+      title: `${problem.source ?? "SLAM"}: ${result.certified ? "certified optimum" : "not certified"} (f = ${result.cost.toPrecision(10)})`,
+    }),
   );
 }
