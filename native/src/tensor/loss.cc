@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "parallel.h"
@@ -75,11 +76,20 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
     T* po = ptr<T>(env, o, int_arg(info, 5), fn);
     std::vector<double> loss(static_cast<std::size_t>(rows));
     parallel_for(0, rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, n)), [&](int64_t r0, int64_t r1) {
+      std::vector<float> prob(std::is_same_v<T, float> ? static_cast<std::size_t>(n) : 0);
       for (int64_t r = r0; r < r1; ++r) {
         const int64_t t = index_at(tp, i64, r);
         if (t == ignore) { loss[r] = 0; continue; }
         const T* z = px + r * n;
-        const double lse = row_lse(z, n);
+        double lse;
+        if constexpr (std::is_same_v<T, float>) {
+          // float32: lse = z[t] - log p[t] from the vectorised softmax row; a p[t] near
+          // float32's underflow (loss > ~69) takes the exact double loop instead
+          softmax_rows_f32(z, prob.data(), 1, n);
+          lse = prob[t] > 1e-30f ? static_cast<double>(z[t]) - std::log(static_cast<double>(prob[t])) : row_lse(z, n);
+        } else {
+          lse = row_lse(z, n);
+        }
         double l = (1.0 - eps) * (lse - static_cast<double>(z[t]));
         if (eps != 0) {
           double s = 0;
@@ -139,6 +149,15 @@ Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
           continue;
         }
         const double s = reduction == 0 ? static_cast<double>(pg[r]) : scalar;
+        if constexpr (std::is_same_v<T, float>) {
+          // float32: the vectorised softmax row (the language-model head's [tokens, vocab]
+          // logits make this the hot loop of a training step), then the affine correction
+          softmax_rows_f32(z, g, 1, n);
+          const float fs = static_cast<float>(s), foff = static_cast<float>(off);
+          for (int64_t c = 0; c < n; ++c) g[c] = fs * (g[c] - foff);
+          g[t] -= static_cast<float>(s * (1.0 - eps));
+          continue;
+        }
         const double lse = row_lse(z, n);
         for (int64_t c = 0; c < n; ++c) {
           const double p = std::exp(static_cast<double>(z[c]) - lse);
