@@ -13,7 +13,7 @@ strict=0
 [ "${1:-}" = "--strict" ] && strict=1
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-out="$here/../build/cuda"
+out="${NBF_CUDA_OUT:-$here/../build/cuda}"  # NBF_CUDA_OUT: build elsewhere (the CI compile check does)
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 status="$out/status.txt"

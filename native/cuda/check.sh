@@ -3,20 +3,26 @@
 # Node needed):
 #   1. builds native/build/cuda/libnbforge_cuda.so (build.sh --strict) and the
 #      C++/CUDA test program native/cuda/test/check.cu, which holds a CPU
-#      reference (double precision) of every kernel;
-#   2. compares every kernel with the reference on seeded random inputs;
+#      reference (double precision) of the ABI-1 kernels (elementwise, softmax,
+#      last-dim reductions, norm forward, SGEMM);
+#   2. compares every kernel with a CPU reference on seeded random inputs:
+#      check.cu for those, then test/check_ops.py (ctypes + PyTorch, float64
+#      references, autograd for backward kernels, the CPU's Philox streams) for
+#      the rest (copy/cast, random, reductions along dims, norms backward,
+#      embedding, cross-entropy, attention, indexing, topk, multinomial,
+#      quantization, batched SGEMM);
 #   3. prints time and GB/s or TFLOP/s, next to PyTorch where `import torch`
 #      finds a GPU.
 # Exit status: 0 all checks pass; 1 a mismatch (or a build failure); 3 no GPU
 # (after compiling, so a machine without a GPU still checks that it builds).
 #
 #   bash native/cuda/check.sh                  # everything
-#   bash native/cuda/check.sh --compile-only   # build only; exit 0
+#   bash native/cuda/check.sh --compile-only   # build, and check the ABI from Python when python3 exists; exit 0
 #   bash native/cuda/check.sh --quick          # checks, no timings
 #   NBF_CUDA_ARCHS=90 bash native/cuda/check.sh   # build sm_90 only (H100/H200)
 set -u
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-out="$here/../build/cuda"
+out="${NBF_CUDA_OUT:-$here/../build/cuda}"  # NBF_CUDA_OUT: build elsewhere (the CI compile check does)
 compile_only=0
 quick=""
 for arg in "$@"; do
@@ -43,6 +49,11 @@ arch="${arch##* }"
   "$here/test/check.cu" -o "$out/nbf_cuda_check" -L"$out" -lnbforge_cuda -Xlinker -rpath,'$ORIGIN' \
   || { echo "check.sh: FAIL: test/check.cu did not compile"; exit 1; }
 echo "built $out/nbf_cuda_check"
+py="$(command -v python3 || true)"
+if [ -n "$py" ]; then
+  # Loads the library with ctypes and checks every entry point check_ops.py calls (no GPU needed).
+  "$py" "$here/test/check_ops.py" "$out/libnbforge_cuda.so" --abi || { echo "check.sh: FAIL: test/check_ops.py --abi"; exit 1; }
+fi
 if [ $compile_only -eq 1 ]; then echo "check.sh: compiled only (--compile-only)"; exit 0; fi
 
 if ! "$out/nbf_cuda_check" --probe; then
@@ -61,8 +72,17 @@ else
   [ -z "$quick" ] && echo "(no PyTorch with CUDA here: timings without a torch column)"
 fi
 
-echo "== 2./3. compare with the CPU reference, then time"
+echo "== 2./3. compare with the CPU reference, then time (check.cu: ABI-1 kernels)"
 NBF_TORCH_TIMES="$times" "$out/nbf_cuda_check" $quick
 rc=$?
+echo "== 2./3. the ABI-2 kernels against PyTorch (test/check_ops.py)"
+if [ -n "$py" ] && "$py" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" >/dev/null 2>&1; then
+  timeout 400 "$py" "$here/test/check_ops.py" "$out/libnbforge_cuda.so" $quick
+  rc2=$?
+  [ $rc2 -ne 0 ] && rc=1
+else
+  echo "check.sh: FAIL: the ABI-2 kernels need python3 with a CUDA-enabled PyTorch to be checked"
+  rc=1
+fi
 [ $rc -eq 0 ] && echo "check.sh: PASS" || echo "check.sh: FAIL (exit $rc)"
 exit $rc

@@ -11,6 +11,8 @@ export type { MemoryInfo } from "./scope.js";
 export { gradcheck } from "./gradcheck.js";
 export type { GradcheckOptions } from "./gradcheck.js";
 export { kernelPath } from "./native.js";
+export { cudaAvailable, cudaStatus, cudaMemory, cudaEmptyCache, cudaSynchronize } from "./device.js";
+export type { CudaStatus } from "./device.js";
 export { registeredOps, defineOp } from "./ops/registry.js";
 export type { OpDefinition, OutputSpec, BackwardContext } from "./ops/registry.js";
 export { add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, rsqrt, tanh, sigmoid, relu, gelu, silu, abs } from "./ops/elementwise.js";

@@ -1,0 +1,165 @@
+// The `cuda` device of Tensor. On machines without a GPU (this one, CI) every
+// way into cuda fails with an error that says why, and everything else works as
+// before; the device checks of ops are tested with a tensor that only claims
+// to be on cuda (it never reaches a kernel). Where a GPU is present, the last
+// block compares ops on cuda with the same ops on the cpu, forward and backward.
+import { addon } from "@nbforge/native";
+import {
+  Tensor, crossEntropy, cudaAvailable, cudaMemory, cudaStatus, defineOp, embedding, layerNorm, randn, scaledDotProductAttention,
+  tensor, zeros, type Device,
+} from "nbforge";
+import { StorageRef } from "nbforge/dist/tensor/tensor.js";
+
+const status = cudaStatus();
+const gpu = status.available;
+// One line in the test log saying which half of this file ran.
+const why = gpu ? `cuda available: ${status.device}` : `cuda unavailable (${status.reason})`;
+
+/** A tensor that says it lives on `device` but holds cpu memory: enough to reach the device checks. */
+function claimingDevice(values: number[], device: Device): Tensor {
+  const src = tensor(values);
+  const ref = new StorageRef(src.storage.native, "float32", values.length, device);
+  src.storage.refs++;  // the new ref shares the native storage; keep it alive past src.dispose()
+  return new Tensor(ref, [values.length], [1], 0);
+}
+
+describe(`cuda device status: ${why}`, () => {
+  test("cudaStatus agrees with the addon and gives a reason", () => {
+    const info = (addon.cudaInfo as unknown as () => { available: boolean; reason: string })();
+    expect(cudaAvailable()).toBe(info.available);
+    expect(status.reason).toBe(info.reason);
+    expect(status.reason.length).toBeGreaterThan(0);
+    if (!gpu) expect(status.reason).toMatch(/^(not built: |no GPU found|built, but )/);
+  });
+
+  test("cpu tensors say so, and to(\"cpu\") is a view that gradients pass through", () => {
+    const x = tensor([1, 2, 3], { requiresGrad: true });
+    expect(x.device).toBe("cpu");
+    const y = x.to("cpu");
+    expect(y.device).toBe("cpu");
+    expect(y.storage).toBe(x.storage);
+    y.mul(2).sum().backward();
+    expect(x.grad?.toArray()).toEqual([2, 2, 2]);
+    expect(x.cpu().toArray()).toEqual([1, 2, 3]);
+  });
+
+  test("unknown devices are named in the error", () => {
+    expect(() => zeros([2], { device: "tpu" as Device })).toThrow(/device: unknown device "tpu"; expected "cpu" or "cuda"/);
+    expect(() => tensor([1]).to("gpu" as Device)).toThrow(/unknown dtype "gpu"/);
+  });
+
+  test("every native cpu kernel has a cuda twin with the same name", () => {
+    const kernels = addon.cudaKernels as unknown as Record<string, unknown>;
+    const names = Object.keys(kernels);
+    expect(names.length).toBeGreaterThanOrEqual(27);
+    for (const name of names) {
+      expect(typeof kernels[name]).toBe("function");
+      expect(typeof (addon as unknown as Record<string, unknown>)[name]).toBe("function");
+    }
+  });
+});
+
+(gpu ? describe.skip : describe)(`without a GPU (${why})`, () => {
+  const reason = new RegExp(`cuda is unavailable on this machine: ${status.reason.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`);
+
+  test("to(\"cuda\"), cuda() and { device: \"cuda\" } fail and say why", () => {
+    const x = tensor([1, 2]);
+    expect(() => x.to("cuda")).toThrow(reason);
+    expect(() => x.cuda()).toThrow(reason);
+    expect(() => x.to("cuda:0")).toThrow(/to\("cuda"\) of a float32 tensor \[2\]: cuda is unavailable/);
+    expect(() => zeros([2, 3], { device: "cuda" })).toThrow(reason);
+    expect(() => randn([4], { device: "cuda" })).toThrow(/\{ device: "cuda" \}: cuda is unavailable on this machine/);
+    expect(() => tensor([[1, 2]], { device: "cuda" })).toThrow(reason);
+    expect(x.toArray()).toEqual([1, 2]);
+  });
+
+  test("the native cuda storage refuses with the loader's reason", () => {
+    const Storage = addon.CudaStorage as unknown as new (dtype: number, numel: number) => unknown;
+    expect(() => new Storage(0, 4)).toThrow(`cuda is unavailable: ${status.reason}`);
+    expect(cudaMemory()).toEqual({ liveStorages: 0, liveBytes: 0, cachedBytes: 0 });
+  });
+
+  test("failed cuda creations leak no cpu tensors", () => {
+    const before = (addon.tensorMemoryStats as unknown as () => { liveStorages: number })().liveStorages;
+    for (let i = 0; i < 5; i++) expect(() => zeros([1000], { device: "cuda" })).toThrow(reason);
+    expect((addon.tensorMemoryStats as unknown as () => { liveStorages: number })().liveStorages).toBe(before);
+  });
+});
+
+describe("device checks of ops", () => {
+  test("binary ops name both operands' devices", () => {
+    const a = tensor([1, 2]);
+    const b = claimingDevice([3, 4], "cuda");
+    expect(b.device).toBe("cuda");
+    expect(() => a.add(b)).toThrow("add: a is on cpu, b on cuda; move one with .to()");
+    expect(() => b.mul(a)).toThrow("mul: a is on cuda, b on cpu; move one with .to()");
+    expect(() => a.matmul(b.reshape([2, 1]))).toThrow(/^matmul: a is on cpu, b on cuda; move one with \.to\(\)$/);
+  });
+
+  test("ops with named inputs use the names", () => {
+    const w = claimingDevice([1, 2, 3, 4], "cuda").reshape([2, 2]);
+    expect(() => embedding(tensor([0, 1], { dtype: "int64" }), w)).toThrow(/^embedding: a is on cpu, b on cuda; move one with \.to\(\)$/);
+    const logits = randn([2, 3]);
+    expect(() => crossEntropy(logits, claimingDevice([0, 1], "cuda"))).toThrow(/on cpu, b on cuda; move one with \.to\(\)/);
+    expect(() => layerNorm(randn([2, 2]), [2], claimingDevice([1, 1], "cuda"))).toThrow(/on cpu, b on cuda/);
+    const q = randn([1, 2, 4]);
+    expect(() => scaledDotProductAttention(q, q, claimingDevice(new Array(8).fill(0), "cuda").reshape([1, 2, 4]))).toThrow(/a is on cpu, c on cuda/);
+  });
+
+  test("an op without a kernel for a device says so", () => {
+    const cpuOnly = defineOp<Record<string, never>>({
+      name: "test_cpu_only_op",
+      infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
+      kernels: { cpu: ([x]) => x.view_(x.shape, x.strides, x.offset) },
+    });
+    expect(() => cpuOnly([claimingDevice([1], "cuda")], {})).toThrow(
+      'test_cpu_only_op: no cuda kernel for this op yet; move the inputs with .to("cpu") and back with .to("cuda")',
+    );
+  });
+
+  test("backward with a gradient on another device names both", () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const y = x.mul(3);
+    expect(() => y.backward(claimingDevice([1, 1], "cuda"))).toThrow("backward: the tensor is on cpu, the gradient on cuda; move one with .to()");
+  });
+});
+
+// ---- with a GPU: cuda against cpu, forward and backward ----
+
+type Case = { name: string; inputs: () => Tensor[]; fn: (...xs: Tensor[]) => Tensor; tol?: number };
+
+const cases: Case[] = [
+  { name: "add (broadcast)", inputs: () => [randn([4, 5]), randn([5])], fn: (a, b) => a.add(b) },
+  { name: "div, pow", inputs: () => [randn([3, 4]), randn([3, 4]).abs().add(0.5)], fn: (a, b) => a.div(b).add(b.pow(1.5)) },
+  { name: "gelu, silu, tanh, exp", inputs: () => [randn([6, 7])], fn: (x) => x.gelu().add(x.silu()).add(x.tanh()).add(x.mul(0.1).exp()) },
+  { name: "sum/mean/var along dims", inputs: () => [randn([3, 4, 5])], fn: (x) => x.sum(1, true).add(x.mean([0, 2], true)).add(x.var(2, { keepdim: true })) },
+  { name: "max along a dim", inputs: () => [randn([4, 9])], fn: (x) => x.max(1) },
+  { name: "softmax, log_softmax", inputs: () => [randn([5, 11])], fn: (x) => x.softmax(-1).add(x.logSoftmax(0)) },
+  { name: "matmul (batched, broadcast)", inputs: () => [randn([2, 3, 4]), randn([4, 5])], fn: (a, b) => a.matmul(b) },
+  { name: "layer_norm", inputs: () => [randn([4, 8]), randn([8]), randn([8])], fn: (x, w, b) => layerNorm(x, [8], w, b) },
+  { name: "attention (causal, KV cache)", inputs: () => [randn([2, 3, 8]), randn([2, 5, 8]), randn([2, 5, 8])], fn: (q, k, v) => scaledDotProductAttention(q, k, v) },
+  { name: "cross_entropy (smoothing, ignore)", inputs: () => [randn([6, 5])], fn: (x) => crossEntropy(x, tensor([0, 4, -100, 2, 1, 3], { dtype: "int64", device: x.device }), { labelSmoothing: 0.1 }) },
+];
+
+(gpu ? describe : describe.skip)(`cuda matches the cpu (${why})`, () => {
+  test.each(cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
+    const xs = c.inputs();
+    const cpuIn = xs.map((x) => x.detach().requiresGrad_(true));
+    const gpuIn = xs.map((x) => x.detach().cuda().requiresGrad_(true));
+    const yc = c.fn(...cpuIn);
+    const yg = c.fn(...gpuIn);
+    expect(yg.device).toBe("cuda");
+    const tol = c.tol ?? 1e-4;
+    const close = (a: Tensor, b: Tensor) => {
+      const da = a.data() as Float32Array, db = b.data() as Float32Array;
+      for (let i = 0; i < da.length; i++) expect(Math.abs(da[i] - db[i])).toBeLessThanOrEqual(tol * (1 + Math.abs(da[i])));
+    };
+    close(yc, yg);
+    yc.sum().backward();
+    yg.sum().backward();
+    cpuIn.forEach((x, i) => {
+      expect(gpuIn[i].grad?.device).toBe("cuda");
+      close(x.grad as Tensor, gpuIn[i].grad as Tensor);
+    });
+  });
+});
