@@ -96,10 +96,15 @@ export type Result = Record<string, Float64Array>;
 
 type Encoded = { f8: string } | { i4: string } | number | boolean | string;
 
+// Tags, not instanceof: the addon's arrays come from another realm than jest's.
 function encode(value: Value): Encoded {
-  if (value instanceof Float64Array) return { f8: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") };
-  if (value instanceof Int32Array) return { i4: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") };
-  return value;
+  const tag = ArrayBuffer.isView(value) ? (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] : undefined;
+  if (tag === "Float64Array" || tag === "Int32Array") {
+    const v = value as Float64Array | Int32Array;
+    const b64 = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64");
+    return tag === "Float64Array" ? { f8: b64 } : { i4: b64 };
+  }
+  return value as number | boolean | string;
 }
 
 function decode(b64: string): Float64Array {
@@ -166,8 +171,16 @@ json.dump(out, sys.stdout)
 
 /** Runs every case through SciPy in one python process. */
 export function scipyReference(cases: Case[]): Result[] {
+  return runPython(SCRIPT, cases);
+}
+
+/**
+ * Runs `script` once over all cases: it reads the JSON list of cases on stdin
+ * (arrays as {"f8"|"i4": base64}) and writes a list of {name: base64 float64}.
+ */
+export function runPython(script: string, cases: Case[]): Result[] {
   const input = JSON.stringify(cases.map((c) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, encode(v)]))));
-  const run = spawnSync(PYTHON, ["-c", SCRIPT], { input, maxBuffer: 1 << 30, encoding: "utf8" });
+  const run = spawnSync(PYTHON, ["-c", script], { input, maxBuffer: 1 << 30, encoding: "utf8" });
   if (run.error !== undefined || run.status !== 0) {
     throw new Error(
       `SciPy reference failed (${PYTHON}; install python3-scipy): ${run.error?.message ?? ""}\n${run.stderr}`,

@@ -3,14 +3,10 @@
 // The SLAM reference builds the full quadratic form M of the cost directly
 // from its definition (each residual as a row h with cost w·‖Z h‖², Z = [p R])
 // and takes the Schur complement densely: it shares nothing with Eq. 17.
-import { spawnSync } from "node:child_process";
 import type { Problem } from "nbforge/dist/slam/problem.js";
+import { runPython, type Case, type Result } from "../linalg/reference.js";
 
-export const PYTHON = process.env.NBFORGE_PYTHON ?? "/usr/bin/python3";
-
-export type Value = Float64Array | Int32Array | number | boolean | string;
-export type Case = Record<string, Value>;
-export type Result = Record<string, Float64Array>;
+export type { Case, Result };
 
 const SCRIPT = String.raw`
 import sys, json, base64
@@ -95,32 +91,9 @@ cases = json.load(sys.stdin)
 json.dump([{k: enc(v) for k, v in run({k: dec(v) for k, v in c.items()}).items()} for c in cases], sys.stdout)
 `;
 
-// Tag checks, not instanceof: the addon's arrays come from another realm than jest's.
-const tag = (v: unknown): unknown => (ArrayBuffer.isView(v) ? (v as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] : undefined);
-
-function encode(value: Value): unknown {
-  const t = tag(value);
-  if ((t === "Float64Array" || t === "Int32Array") && ArrayBuffer.isView(value)) {
-    return { [t === "Float64Array" ? "f8" : "i4"]: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") };
-  }
-  return value;
-}
-
-function decode(b64: string): Float64Array {
-  const bytes = Buffer.from(b64, "base64");
-  const out = new Float64Array(bytes.length / 8);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
-}
-
 /** Runs every case in one python process. */
 export function scipy(cases: Case[]): Result[] {
-  const input = JSON.stringify(cases.map((c) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, encode(v)]))));
-  const run = spawnSync(PYTHON, ["-c", SCRIPT], { input, maxBuffer: 1 << 30, encoding: "utf8" });
-  if (run.error !== undefined || run.status !== 0) {
-    throw new Error(`SciPy reference failed (${PYTHON}; install python3-scipy): ${run.error?.message ?? ""}\n${run.stderr}`);
-  }
-  return (JSON.parse(run.stdout) as Record<string, string>[]).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, decode(v)])));
+  return runPython(SCRIPT, cases);
 }
 
 /** A SLAM problem's edges flattened for the "slam" case. */

@@ -19,6 +19,7 @@ export { SparseMatrix, type SparseOptions, type Triplet, type TripletArrays } fr
 export {
   sparseCholesky,
   cholmodVersion,
+  schurComplementSolver,
   type SparseCholeskyFactor,
   type SparseCholeskyOptions,
   type SparseCholeskyBackend,

@@ -26,7 +26,7 @@ export interface LobpcgOptions {
   maxIterations?: number;
   /** Preconditioner T ≈ (A − σI)⁻¹ for a σ below the spectrum: writes T r into out. */
   preconditioner?: (r: Float64Array, out: Float64Array) => void;
-  /** Starting vector(s): n values, or n×blockSize column-major. Random (seeded) columns fill the rest. */
+  /** Starting vector(s): n values, or n×blockSize column-major. Fixed pseudo-random columns (varied by seed) fill the rest. */
   initial?: Float64Array;
   seed?: number;
 }
@@ -62,16 +62,10 @@ function axpy(alpha: number, x: Float64Array, y: Float64Array): void {
   for (let i = 0; i < y.length; i++) y[i] += alpha * x[i];
 }
 
-/** Small deterministic generator (mulberry32) for the starting block. */
-function uniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A fixed, generic starting entry (a hash of the position): no vector of interest is orthogonal to it. */
+function startEntry(i: number, column: number, seed: number): number {
+  const x = Math.sin(12.9898 * (i + 1) + 78.233 * (column + 1) + 37.719 * seed) * 43758.5453;
+  return x - Math.floor(x) - 0.5;
 }
 
 /**
@@ -153,7 +147,7 @@ export function lobpcgMin(a: SparseMatrix | LinearOperator, options: LobpcgOptio
   const maxIterations = options.maxIterations ?? 500;
   if (!Number.isInteger(m) || m < 1) throw new RangeError(`lobpcgMin: blockSize must be a positive integer, got ${options.blockSize}`);
   if (!(tol > 0)) throw new RangeError(`lobpcgMin: tol must be positive, got ${tol}`);
-  const random = uniform(options.seed ?? 1);
+  const seed = options.seed ?? 1;
 
   // Starting block X (orthonormal) and AX.
   const start: Float64Array[] = [];
@@ -164,7 +158,10 @@ export function lobpcgMin(a: SparseMatrix | LinearOperator, options: LobpcgOptio
     }
     for (let j = 0; j < init.length / n && start.length < m; j++) start.push(init.slice(j * n, (j + 1) * n));
   }
-  while (start.length < m) start.push(Float64Array.from({ length: n }, () => random() - 0.5));
+  while (start.length < m) {
+    const column = start.length;
+    start.push(Float64Array.from({ length: n }, (_, i) => startEntry(i, column, seed)));
+  }
   let basis = new Basis();
   {
     start.forEach((v) => basis.add(v, null));

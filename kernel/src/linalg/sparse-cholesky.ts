@@ -127,3 +127,27 @@ export function sparseCholesky(a: SparseMatrix, options: SparseCholeskyOptions =
   const backend = requested === "auto" ? (available ? "cholmod" : "native") : requested;
   return new Factor(a, backend, options.shift ?? 0);
 }
+
+/**
+ * Solves with a Schur complement through the factor of the whole matrix: for
+ * K = [[A, B], [Bᵀ, C]] factored (A of size `offset`), solving K [u; x] = [0; b]
+ * gives x = (C − Bᵀ A⁻¹ B)⁻¹ b. The returned function takes b of (n − offset)×k
+ * values column-major. This applies the inverse of a dense Schur complement
+ * (SLAM's Q, say) with sparse work only.
+ */
+export function schurComplementSolver(factor: SparseCholeskyFactor, offset: number): (b: Float64Array, k: number) => Float64Array {
+  const size = factor.n;
+  const rows = size - offset;
+  if (!Number.isInteger(offset) || offset < 0 || offset > size) {
+    throw new RangeError(`schurComplementSolver: offset must be an integer in 0..${size}, got ${offset}`);
+  }
+  return (b: Float64Array, k: number): Float64Array => {
+    if (b.length !== rows * k) throw new RangeError(`schurComplementSolver: expected ${rows}x${k} = ${rows * k} values (column-major), got ${b.length}`);
+    const rhs = new Float64Array(size * k);
+    for (let c = 0; c < k; c++) rhs.set(b.subarray(c * rows, (c + 1) * rows), c * size + offset);
+    const sol = factor.solveMany(rhs, k);
+    const out = new Float64Array(rows * k);
+    for (let c = 0; c < k; c++) out.set(sol.subarray(c * size + offset, (c + 1) * size), c * rows);
+    return out;
+  };
+}

@@ -29,7 +29,7 @@
 import type { Dimension, Problem } from "./problem.js";
 import { SparseMatrix } from "../linalg/sparse.js";
 import { NotPositiveDefiniteError } from "../linalg/dense.js";
-import { sparseCholesky, type SparseCholeskyBackend, type SparseCholeskyFactor } from "../linalg/sparse-cholesky.js";
+import { schurComplementSolver, sparseCholesky, type SparseCholeskyBackend, type SparseCholeskyFactor } from "../linalg/sparse-cholesky.js";
 import { sparseNative } from "../linalg/sparse-native.js";
 
 export interface DataMatrixOptions {
@@ -291,19 +291,7 @@ export function buildDataMatrix(problem: Problem, options: DataMatrixOptions = {
     }
     const k = SparseMatrix.fromTriplets(size, size, tr.arrays(), { symmetric: true });
     const factor = sparseCholesky(k, { backend });
-    return {
-      nnzL: factor.nnzL,
-      backend: factor.backend,
-      solveMany(b: Float64Array, cols: number): Float64Array {
-        if (b.length !== dn * cols) throw new RangeError(`ShiftedSolver.solveMany: expected ${dn}x${cols} values, got ${b.length}`);
-        const rhs = new Float64Array(size * cols);
-        for (let c = 0; c < cols; c++) rhs.set(b.subarray(c * dn, (c + 1) * dn), c * size + m);
-        const sol = factor.solveMany(rhs, cols);
-        const out = new Float64Array(dn * cols);
-        for (let c = 0; c < cols; c++) out.set(sol.subarray(c * size + m, (c + 1) * size), c * dn);
-        return out;
-      },
-    };
+    return { nnzL: factor.nnzL, backend: factor.backend, solveMany: schurComplementSolver(factor, m) };
   };
 
   return {
