@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  GPT, Linear, Llama, Module, ModuleList, applyLoRA, loraStateDict, mergeLoRA, unmergeLoRA, randn, readSafetensors,
+  GPT, Linear, Llama, Module, ModuleList, applyLoRA, gradcheck, linear, loraStateDict, mergeLoRA, unmergeLoRA, randn, readSafetensors,
   readSafetensorsHeader, tensor, writeSafetensors, type Tensor,
 } from "nbforge";
 
@@ -170,5 +170,20 @@ describe("safetensors", () => {
     expect(() => readSafetensors(p("dtype", header({ x: { dtype: "F8_E4M3", shape: [1], data_offsets: [0, 1] } }, 1)))).toThrow(/"x" has dtype F8_E4M3/);
     expect(() => readSafetensors(p("span", header({ x: { dtype: "F32", shape: [2], data_offsets: [0, 4] } }, 4)))).toThrow(/needs 8 bytes but data_offsets span 4/);
     expect(() => readSafetensors(p("past", header({ x: { dtype: "F32", shape: [2], data_offsets: [0, 8] } }, 4)))).toThrow(/outside the 4-byte data buffer/);
+  });
+});
+
+describe("linear (fused op)", () => {
+  const f64 = (shape: number[]) => randn(shape, { dtype: "float64", requiresGrad: true });
+  test.each([["out_in", [4, 3]], ["in_out", [3, 4]]] as const)("gradcheck, layout %s, with and without bias", (layout, wShape) => {
+    expect(gradcheck((x, w, b) => linear(x, w, b, layout), [f64([2, 5, 3]), f64([...wShape]), f64([4])])).toBe(true);
+    expect(gradcheck((x, w) => linear(x, w, null, layout), [f64([5, 3]), f64([...wShape])])).toBe(true);
+  });
+  test("equals matmul + add, and names bad shapes", () => {
+    const x = randn([2, 3, 5]);
+    const w = randn([4, 5]);
+    const b = randn([4]);
+    expect(maxAbsDiff(linear(x, w, b), x.matmul(w.mT).add(b))).toBeLessThan(1e-5);
+    expect(() => linear(x, randn([5, 4]), null, "out_in")).toThrow(/ends in 5 features but the weight \(\[out, in\]\) takes 4/);
   });
 });

@@ -1,6 +1,8 @@
 // nbforge's neural-network API: Module, layers, model families, LoRA, checkpoints.
 export { Module, ModuleList, copyInto } from "./module.js";
 export type { LoadStateDictOptions, LoadStateDictResult } from "./module.js";
+export { linear } from "../tensor/ops/linear.js";
+export type { LinearLayout } from "../tensor/ops/linear.js";
 export { Linear, Conv1D, Embedding, LayerNorm, RMSNorm, Dropout } from "./layers.js";
 export type { InitOptions, LinearOptions, Projection } from "./layers.js";
 export { KVCache } from "./kv-cache.js";

@@ -6,6 +6,7 @@ import type { DType } from "../tensor/dtype.js";
 import { dropout } from "../tensor/ops/dropout.js";
 import { embedding } from "../tensor/ops/embedding.js";
 import { layerNorm, rmsNorm } from "../tensor/ops/norm.js";
+import { linear, type LinearLayout } from "../tensor/ops/linear.js";
 import { fmtShape, type Tensor } from "../tensor/tensor.js";
 import { Module } from "./module.js";
 
@@ -26,17 +27,18 @@ function lastDim(x: Tensor, want: number, who: string, name: string): void {
 }
 
 /**
- * x [..., in] @ w [in, out] (+ b) as ONE matrix product over all leading dims:
- * a batched [B, T, in] @ [in, out] would run B small products forward and, in
- * backward, B weight-gradient products plus a sum over B; flat, the weight
- * gradient is a single [in, B*T] @ [B*T, out] product.
+ * x [..., in] through a weight stored [out, in] ("out_in", Linear) or [in, out]
+ * ("in_out", Conv1D), plus b: the fused native linear op on the CPU; elsewhere
+ * one flat matmul over all leading dims (a batched [B, T, in] product would run B
+ * small products, and B weight-gradient products plus a sum in backward).
  */
-export function project(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+export function project(x: Tensor, w: Tensor, b: Tensor | null, layout: LinearLayout): Tensor {
+  if (x.device === "cpu" && w.device === "cpu") return linear(x, w, b, layout);
   const lead = x.shape.slice(0, -1);
-  const flat = x.ndim === 2 ? x : x.reshape([-1, x.shape[x.ndim - 1]]);
-  let y = flat.matmul(w);
+  const wt = layout === "out_in" ? w.mT : w;
+  let y = (x.ndim === 2 ? x : x.reshape([-1, x.shape[x.ndim - 1]])).matmul(wt);
   if (b !== null) y = y.add(b);
-  return x.ndim === 2 ? y : y.reshape([...lead, w.shape[1]]);
+  return x.ndim === 2 ? y : y.reshape([...lead, wt.shape[1]]);
 }
 
 /** Any module that maps [..., in] to [..., out]: Linear, Conv1D and LoRALinear. */
@@ -73,7 +75,7 @@ export class Linear extends Module implements Projection {
   forward(x: Tensor): Tensor {
     lastDim(x, this.inFeatures, "Linear", "in_features");
     const b = this.bias;
-    return project(x, this.weight.mT, b);
+    return project(x, this.weight, b, "out_in");
   }
 }
 
@@ -90,7 +92,7 @@ export class Conv1D extends Module implements Projection {
 
   forward(x: Tensor): Tensor {
     lastDim(x, this.inFeatures, "Conv1D", "nx");
-    return project(x, this.weight, this.bias);
+    return project(x, this.weight, this.bias, "in_out");
   }
 }
 

@@ -62,7 +62,7 @@ export class LoRALinear extends Module implements Projection {
 
   forward(x: Tensor): Tensor {
     const w = this.param("weight");
-    const y = project(x, this.layout === "linear" ? w.mT : w, this.hasParameter("bias") ? this.param("bias") : null);
+    const y = project(x, w, this.hasParameter("bias") ? this.param("bias") : null, this.layout === "linear" ? "out_in" : "in_out");
     if (this._merged) return y;
     const a = this.child<Linear>("lora_A").forward(this.child<Dropout>("lora_dropout").forward(x));
     return y.add(this.child<Linear>("lora_B").forward(a).mul(this.scale));
