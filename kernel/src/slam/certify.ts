@@ -56,8 +56,9 @@ export interface Certificate {
   certified: boolean;
   /** λ_min(S) estimated by LOBPCG (a Ritz value: never below the true λ_min). */
   lambdaMin: number;
-  /** Whether LOBPCG met its tolerance. */
+  /** Whether LOBPCG met its tolerance, and its iterations. */
   eigenConverged: boolean;
+  eigenIterations: number;
   /** f − (tr Λ + dn·min(λ_min, 0)): the cost minus the dual value of the shifted, feasible multiplier. */
   dualityGap: number;
   /**
@@ -173,7 +174,9 @@ export function certifyRotations(dataMatrix: DataMatrix, Yt: Float64Array, r: nu
     const diag = dataMatrix.rotationBlock.diagonal();
     for (const v of diag) scale = Math.max(scale, Math.abs(v));
     for (const v of lambda) scale = Math.max(scale, Math.abs(v));
-    for (let shift = Math.max(eta * 10, scale * 1e-4); solver === null && shift <= 1e3 * scale + 1; shift *= 10) {
+    // From 10η up by decades: the first shift that factors is within 10× of −λ_min, which keeps the
+    // preconditioner (S + σI)⁻¹ sharp for LOBPCG.
+    for (let shift = eta * 10; solver === null && shift <= 1e3 * scale + 1; shift *= 10) {
       solver = tryFactor(shift);
     }
   }
@@ -217,6 +220,7 @@ export function certifyRotations(dataMatrix: DataMatrix, Yt: Float64Array, r: nu
     certified,
     lambdaMin,
     eigenConverged: eig.converged,
+    eigenIterations: eig.iterations,
     dualityGap: f - (dual + dn * Math.min(lambdaMin, 0)),
     suboptimalityBound: gap + dn * Math.max(0, -lower),
     boundProven: choleskyPassed,
