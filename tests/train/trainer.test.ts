@@ -27,7 +27,7 @@ function lmLoss(model: Module, batch: Batch) {
 }
 
 interface Run {
-  trainer: Trainer;
+  trainer: Trainer<GPT>;
   model: GPT;
 }
 

@@ -29,22 +29,22 @@ export interface StepLog {
 
 export interface TrainerCallback {
   /** After every optimizer step. */
-  onStep?(log: StepLog, trainer: Trainer): void;
+  onStep?(log: StepLog, trainer: Trainer<Module>): void;
   /** After every evaluation, with its metrics. */
-  onEvaluate?(step: number, metrics: Record<string, number>, trainer: Trainer): void;
+  onEvaluate?(step: number, metrics: Record<string, number>, trainer: Trainer<Module>): void;
   /** After a checkpoint is written. */
-  onCheckpoint?(step: number, dir: string, trainer: Trainer): void;
+  onCheckpoint?(step: number, dir: string, trainer: Trainer<Module>): void;
   /** When fit() returns. */
-  onEnd?(trainer: Trainer): void;
+  onEnd?(trainer: Trainer<Module>): void;
 }
 
-export interface TrainerOptions {
-  model: Module;
+export interface TrainerOptions<M extends Module = Module> {
+  model: M;
   optimizer: Optimizer<BaseHyper>;
   scheduler?: LRScheduler | null;
   data: DataLoader;
   /** The scalar loss of a batch; called with the model in training mode and gradients on. */
-  loss: (model: Module, batch: Batch) => Tensor;
+  loss: (model: M, batch: Batch) => Tensor;
   /** Optimizer steps to train for (fit() stops at this step). */
   maxSteps: number;
   /** Micro-batches per optimizer step (default 1). */
@@ -52,7 +52,7 @@ export interface TrainerOptions {
   /** Clip the global gradient norm to this (default: no clipping). */
   maxGradNorm?: number | null;
   /** An evaluation hook: called in eval mode without gradients, returns named metrics. */
-  evaluate?: ((model: Module, step: number) => Record<string, number>) | null;
+  evaluate?: ((model: M, step: number) => Record<string, number>) | null;
   /** Evaluate every this many steps, and after the last (default: only after the last). */
   evalEvery?: number;
   /** Write a checkpoint every checkpointEvery steps (and after the last) into checkpointDir. */
@@ -65,16 +65,16 @@ export interface TrainerOptions {
   liveMetrics?: boolean | { title?: string };
 }
 
-export class Trainer {
+export class Trainer<M extends Module = Module> {
   /** Optimizer steps taken so far. */
   step = 0;
   /** Every step's log, from the start of the run (a resume restores the earlier ones). */
   history: StepLog[] = [];
   /** Every evaluation's metrics by step. */
   evaluations: { step: number; metrics: Record<string, number> }[] = [];
-  readonly options: TrainerOptions;
+  readonly options: TrainerOptions<M>;
 
-  constructor(options: TrainerOptions) {
+  constructor(options: TrainerOptions<M>) {
     const where = "Trainer";
     if (!Number.isInteger(options.maxSteps) || options.maxSteps < 0) throw new RangeError(`${where}: maxSteps must be a non-negative integer, got ${options.maxSteps}`);
     const accum = options.gradAccumulation ?? 1;
@@ -142,19 +142,19 @@ export class Trainer {
     o.model.eval();
     let metrics: Record<string, number>;
     try {
-      metrics = noGrad(() => tidy(() => (o.evaluate as (m: Module, s: number) => Record<string, number>)(o.model, this.step)));
+      metrics = noGrad(() => tidy(() => (o.evaluate as (m: M, s: number) => Record<string, number>)(o.model, this.step)));
     } finally {
       o.model.train();
     }
     this.evaluations.push({ step: this.step, metrics });
-    for (const cb of o.callbacks ?? []) cb.onEvaluate?.(this.step, metrics, this);
+    for (const cb of o.callbacks ?? []) cb.onEvaluate?.(this.step, metrics, this as unknown as Trainer<Module>);
     return metrics;
   }
 
   /** Writes a checkpoint of the run as it stands into dir. */
   saveCheckpoint(dir: string): void {
     saveCheckpoint(dir, this.parts, this.step, { history: this.history, evaluations: this.evaluations });
-    for (const cb of this.options.callbacks ?? []) cb.onCheckpoint?.(this.step, dir, this);
+    for (const cb of this.options.callbacks ?? []) cb.onCheckpoint?.(this.step, dir, this as unknown as Trainer<Module>);
   }
 
   /** Restores model, optimizer, schedule, data position, random generators, step and history from dir. */
@@ -163,6 +163,11 @@ export class Trainer {
     this.step = step;
     this.history = Array.isArray(extra.history) ? (extra.history as StepLog[]) : [];
     this.evaluations = Array.isArray(extra.evaluations) ? (extra.evaluations as Trainer["evaluations"]) : [];
+  }
+
+  /** The trainer's model (typed as given). */
+  get model(): M {
+    return this.options.model;
   }
 
   /** Trains from the current step to maxSteps; returns the history. */
@@ -180,7 +185,7 @@ export class Trainer {
         if (log.gradNorm !== undefined) shown.gradNorm = log.gradNorm;
         live?.log(log.step, shown);
         bar?.update(1, { loss: log.loss });
-        for (const cb of o.callbacks ?? []) cb.onStep?.(log, this);
+        for (const cb of o.callbacks ?? []) cb.onStep?.(log, this as unknown as Trainer<Module>);
         const last = this.step === o.maxSteps;
         if (o.evaluate != null && (last || (o.evalEvery !== undefined && this.step % o.evalEvery === 0))) {
           const metrics = this.evaluate();
@@ -195,7 +200,7 @@ export class Trainer {
       bar?.close();
       live?.close(status);
     }
-    for (const cb of o.callbacks ?? []) cb.onEnd?.(this);
+    for (const cb of o.callbacks ?? []) cb.onEnd?.(this as unknown as Trainer<Module>);
     return this.history;
   }
 }
