@@ -43,8 +43,22 @@ const native = addon as unknown as CudaAddon & DeviceKernels & { TensorStorage: 
 
 let status: CudaStatus | null = null;
 
+// Test hook: the cuda device's orchestration on host memory with the CPU
+// kernels, so machines without a GPU test the device plumbing (allocation on
+// the right device, transfers, device checks, autograd across devices).
+let emulated = false;
+const EMULATED: CudaStatus = { available: true, built: false, reason: "emulated on the cpu (a test hook)", device: "emulated", devices: 1 };
+
+/** @internal Runs "cuda" tensors on host memory with the CPU kernels (tests only); returns the previous setting. */
+export function emulateCudaForTests(on: boolean): boolean {
+  const was = emulated;
+  emulated = on;
+  return was;
+}
+
 /** The CUDA status, probed once per process (never throws). */
 export function cudaStatus(): CudaStatus {
+  if (emulated) return EMULATED;
   if (status === null) {
     try {
       const info = native.cudaInfo();
@@ -82,21 +96,22 @@ export function isDeviceName(d: unknown): d is Device | "cuda:0" {
 
 /** The native kernel set of a device. */
 export function kernelsFor(device: Device): DeviceKernels {
-  if (device === "cpu") return native;
+  if (device === "cpu" || emulated) return native;
   requireCuda("cuda kernels");
   return native.cudaKernels;
 }
 
 /** A new native storage on the device. */
 export function allocNative(device: Device, dtype: number, numel: number, zero: boolean): NativeStorage {
-  if (device === "cpu") return new native.TensorStorage(dtype, numel, zero);
+  if (device === "cpu" || emulated) return new native.TensorStorage(dtype, numel, zero);
   requireCuda("allocating a cuda tensor");
   return new native.CudaStorage(dtype, numel, zero);
 }
 
 /** Copies count contiguous elements between storages of the same dtype on different devices. */
 export function transfer(src: NativeStorage, srcDevice: Device, srcOff: number, dst: NativeStorage, dstDevice: Device, dstOff: number, count: number): void {
-  if (srcDevice === "cpu" && dstDevice === "cuda") native.cudaUpload(src, srcOff, dst, dstOff, count);
+  if (emulated && srcDevice !== dstDevice) native.tensorCopy(src, srcOff, [1], dst, dstOff, [1], [count]);
+  else if (srcDevice === "cpu" && dstDevice === "cuda") native.cudaUpload(src, srcOff, dst, dstOff, count);
   else if (srcDevice === "cuda" && dstDevice === "cpu") native.cudaDownload(src, srcOff, dst, dstOff, count);
   else throw new Error(`transfer: ${srcDevice} -> ${dstDevice} is not a transfer between devices`);
 }
@@ -114,5 +129,5 @@ export function cudaEmptyCache(): void {
 /** Waits for every queued cuda kernel (for timing; reads back already wait). */
 export function cudaSynchronize(): void {
   requireCuda("cudaSynchronize");
-  native.cudaSynchronize();
+  if (!emulated) native.cudaSynchronize();
 }
