@@ -1,0 +1,101 @@
+// generate(): sampling controls, stop tokens, left-padded batches and the
+// value head; checkpoints round-trip through savePretrained / fromPretrained
+// (sharded too). The greedy and cached paths are checked against PyTorch in
+// models.test.ts.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GPT, Generator, Llama, tensor, type Tensor } from "nbforge";
+
+const gpt = (extra: Record<string, unknown> = {}) =>
+  new GPT({ vocabSize: 50, nPositions: 64, nEmbd: 32, nLayer: 2, nHead: 4, embdPdrop: 0, attnPdrop: 0, residPdrop: 0, seed: 9, ...extra });
+const llama = (extra: Record<string, unknown> = {}) =>
+  new Llama({ vocabSize: 50, hiddenSize: 32, intermediateSize: 48, numHiddenLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 2, seed: 4, ...extra });
+
+function maxAbsDiff(a: Tensor, b: Tensor): number {
+  const x = a.to("float64").data() as Float64Array;
+  const y = b.to("float64").data() as Float64Array;
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+  return m;
+}
+
+describe.each([["gpt2", gpt], ["llama", llama]] as const)("generate (%s)", (_name, make) => {
+  const model = make();
+  const prompt = [[5, 7, 9, 11], [3, 1]];
+
+  test("a seeded generator reproduces samples; topK 1 is greedy", () => {
+    const opts = { maxNewTokens: 10, doSample: true, temperature: 1.3, topK: 20, topP: 0.9 };
+    const a = model.generate(prompt, { ...opts, generator: new Generator(42) }).tokens;
+    const b = model.generate(prompt, { ...opts, generator: new Generator(42) }).tokens;
+    const c = model.generate(prompt, { ...opts, generator: new Generator(43) }).tokens;
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    const greedy = model.generate(prompt, { maxNewTokens: 10 }).tokens;
+    expect(model.generate(prompt, { maxNewTokens: 10, doSample: true, topK: 1, generator: new Generator(1) }).tokens).toEqual(greedy);
+    // a tiny nucleus keeps only the most likely token
+    expect(model.generate(prompt, { maxNewTokens: 10, doSample: true, topP: 1e-6, generator: new Generator(1) }).tokens).toEqual(greedy);
+  });
+
+  test("top-k sampling only draws among the k most likely tokens", () => {
+    const one = [[5, 7, 9, 11]];
+    const logits = model.forward(tensor(one, { dtype: "int64" })).slice(1, 3, 4).reshape([50]);
+    const top = new Set(Array.from(logits.topk(3).indices.to("float64").data() as Float64Array));
+    const gen = new Generator(7);
+    for (let i = 0; i < 20; i++) expect(top.has(model.generate(one, { maxNewTokens: 1, doSample: true, topK: 3, generator: gen }).tokens[0][0])).toBe(true);
+  });
+
+  test("left-padded rows generate what they generate alone; stop tokens end a row", () => {
+    const batch = model.generate(prompt, { maxNewTokens: 8, padTokenId: 0 });
+    for (let b = 0; b < prompt.length; b++) expect(batch.tokens[b]).toEqual(model.generate([prompt[b]], { maxNewTokens: 8 }).tokens[0]);
+    expect(batch.sequences.shape).toEqual([2, 12]);
+    expect((batch.attentionMask.toArray() as number[][])[1].slice(0, 2)).toEqual([0, 0]);
+    const stop = batch.tokens[0][2];
+    const stopped = model.generate(prompt, { maxNewTokens: 8, stopTokens: [stop] });
+    expect(stopped.tokens[0]).toEqual(batch.tokens[0].slice(0, batch.tokens[0].indexOf(stop) + 1));
+  });
+
+  test("bad options are named", () => {
+    expect(() => model.generate(prompt, { maxNewTokens: 2, doSample: true, temperature: 0 })).toThrow(/temperature must be > 0/);
+    expect(() => model.generate(prompt, { maxNewTokens: 2, doSample: true, topP: 1.5 })).toThrow(/topP must be in \(0, 1\]/);
+    expect(() => model.generate([[]], { maxNewTokens: 2 })).toThrow(/at least one token/);
+    expect(() => model.forward(tensor([[0.5, 1]]))).toThrow(/int32\/int64 tensor \[batch, time\]/);
+  });
+});
+
+describe("checkpoints and the value head", () => {
+  let dir: string;
+  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "nbforge-ckpt-")); });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const ids = tensor([[1, 2, 3, 4, 5]], { dtype: "int64" });
+
+  test("a value head gives one value per position and survives save/load", () => {
+    const critic = gpt({ valueHead: true });
+    const v = critic.values(ids);
+    expect(v.shape).toEqual([1, 5]);
+    critic.savePretrained(join(dir, "critic"));
+    const back = GPT.fromPretrained(join(dir, "critic"));
+    expect(back.hasValueHead).toBe(true);
+    expect(maxAbsDiff(back.values(ids), v)).toBe(0);
+    expect(() => gpt().values(ids)).toThrow(/no value head/);
+  });
+
+  test("sharded savePretrained writes an index and loads back; tied weights are stored once", () => {
+    const m = llama({ tieWordEmbeddings: true });
+    m.savePretrained(join(dir, "sharded"), { maxShardBytes: 20_000 });
+    const files = readdirSync(join(dir, "sharded"));
+    expect(files.filter((f) => f.endsWith(".safetensors")).length).toBeGreaterThan(1);
+    const index = JSON.parse(readFileSync(join(dir, "sharded", "model.safetensors.index.json"), "utf8")) as { weight_map: Record<string, string> };
+    expect(Object.keys(index.weight_map)).not.toContain("lm_head.weight");
+    const back = Llama.fromPretrained(join(dir, "sharded"));
+    expect(maxAbsDiff(back.forward(ids), m.forward(ids))).toBe(0);
+    const cfg = JSON.parse(readFileSync(join(dir, "sharded", "config.json"), "utf8")) as Record<string, unknown>;
+    expect(cfg).toMatchObject({ model_type: "llama", num_key_value_heads: 2, tie_word_embeddings: true, torch_dtype: "float32" });
+  });
+
+  test("a folder without weights or with the wrong model type is explained", () => {
+    expect(() => GPT.fromPretrained(join(dir, "nothing-here"))).toThrow(/no config.json/);
+    gpt().savePretrained(join(dir, "g"));
+    expect(() => Llama.fromPretrained(join(dir, "g"))).toThrow(/model_type "gpt2"; Llama reads/);
+  });
+});
