@@ -2,7 +2,7 @@
 // on seeded random sparse SPD matrices, a grid Laplacian and a block matrix.
 import { existsSync } from "node:fs";
 import { NotPositiveDefiniteError, SparseMatrix } from "nbforge/dist/linalg/index.js";
-import { cholmodVersion, sparseCholesky } from "nbforge/dist/linalg/sparse-cholesky.js";
+import { analyzeSparseCholesky, cholmodVersion, sparseCholesky } from "nbforge/dist/linalg/sparse-cholesky.js";
 import { sparseNative } from "nbforge/dist/linalg/sparse-native.js";
 import { scipy, type Result } from "../slam/certify-reference.js";
 import { gaussian, relErr, seededRandom } from "./reference.js";
@@ -142,6 +142,21 @@ describe("sparseCholesky", () => {
       const ax = scaled.matvec(x).map((v, i) => v + x[i]);
       expect(relErr(ax, b)).toBeLessThan(1e-12);
       expect(() => f.refactor(randomSpd(200, 4))).toThrow(/pattern differs/);
+    }
+  });
+
+  test("an analysis alone serves several factorisations, failed ones included", () => {
+    const n = 30;
+    const a = SparseMatrix.fromTriplets(n, n, Array.from({ length: n }, (_, i) => [i, i, i === 4 ? -1 : 2] as Entry), { symmetric: true });
+    const b = Float64Array.from({ length: n }, (_, i) => i + 1);
+    for (const backend of backends) {
+      const f = analyzeSparseCholesky(a, { backend });
+      expect(() => f.solve(b)).toThrow(/there is no factor/);
+      expect(() => f.refactor(a)).toThrow(NotPositiveDefiniteError);
+      expect(() => f.solve(b)).toThrow(/there is no factor/);
+      f.refactor(a, 2); // diag(4, …, 1, …, 4)
+      const x = f.solve(b);
+      for (let i = 0; i < n; i++) expect(x[i]).toBeCloseTo((i + 1) / (i === 4 ? 1 : 4), 14);
     }
   });
 

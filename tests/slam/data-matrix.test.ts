@@ -90,6 +90,14 @@ describe("buildDataMatrix matches the dense Schur complement of the cost", () =>
     const qx = dm.applyQ(x, 2);
     const r = qx.map((v, i) => v + 1.0 * x[i] - b[i]); // (Q − 0.5I + 1.5I) x − b
     expect(maxAbs(r)).toBeLessThan(1e-9 * maxAbs(b) * maxAbs(reference[1].Q));
+    // The reusable solver gives the same solves, and refactors in place for a new shift.
+    const reusable = dm.shiftedSolver();
+    reusable.factor(lambda, 1.5);
+    expect(maxAbsDiff(reusable.solveMany(b, 2), x)).toBeLessThan(1e-12 * maxAbs(x));
+    reusable.factor(null, 3);
+    const y = reusable.solveMany(b, 2);
+    const qy = dm.applyQ(y, 2);
+    expect(maxAbs(qy.map((v, i) => v + 3 * y[i] - b[i]))).toBeLessThan(1e-9 * maxAbs(b) * maxAbs(reference[1].Q));
   });
 });
 

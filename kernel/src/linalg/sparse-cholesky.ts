@@ -54,14 +54,16 @@ class Factor implements SparseCholeskyFactor {
   readonly #handle: SparseCholeskyHandle;
   readonly #indptr: Int32Array;
   readonly #indices: Int32Array;
+  #factored = false;
 
-  constructor(a: SparseMatrix, backend: "cholmod" | "native", shift: number) {
+  /** Analyses A's pattern, and factors A + shift·I unless shift is null. */
+  constructor(a: SparseMatrix, backend: "cholmod" | "native", shift: number | null) {
     this.n = a.rows;
     this.backend = backend;
     this.#indptr = a.indptr;
     this.#indices = a.indices;
     this.#handle = sparseNative.sparseCholeskyAnalyze(backend, a.rows, a.indptr, a.indices);
-    this.#factor(a, shift);
+    if (shift !== null) this.#factor(a, shift);
   }
 
   get nnzL(): number {
@@ -70,7 +72,9 @@ class Factor implements SparseCholeskyFactor {
 
   #factor(a: SparseMatrix, shift: number): void {
     if (!Number.isFinite(shift)) throw new RangeError(`sparseCholesky: shift must be a finite number, got ${shift}`);
+    this.#factored = false;
     const r = sparseNative.sparseCholeskyFactor(this.#handle, a.values, shift);
+    this.#factored = r.pivot < 0;
     if (r.pivot >= 0) {
       throw new NotPositiveDefiniteError(
         `sparseCholesky (${this.backend}): the matrix${shift !== 0 ? ` + ${shift}·I` : ""} is not positive definite: ` +
@@ -94,6 +98,9 @@ class Factor implements SparseCholeskyFactor {
   }
 
   solveMany(b: Float64Array, k: number): Float64Array {
+    if (!this.#factored) {
+      throw new Error("SparseCholeskyFactor.solve: there is no factor (none was computed, or the last refactor failed); call refactor(A) first");
+    }
     if (!isFloat64Array(b)) throw new TypeError("SparseCholeskyFactor.solve: b must be a Float64Array");
     if (!Number.isInteger(k) || k < 0 || b.length !== this.n * k) {
       throw new RangeError(`SparseCholeskyFactor.solve: expected ${this.n}x${k} = ${this.n * k} values (column-major), got ${b.length}`);
@@ -110,12 +117,7 @@ function samePattern(a: SparseMatrix, indptr: Int32Array, indices: Int32Array): 
   return true;
 }
 
-/**
- * Factors a symmetric positive definite sparse matrix (plus shift·I). Throws
- * NotPositiveDefiniteError naming the failing pivot (a row of A).
- */
-export function sparseCholesky(a: SparseMatrix, options: SparseCholeskyOptions = {}): SparseCholeskyFactor {
-  checkSymmetric("sparseCholesky", a);
+function chooseBackend(options: SparseCholeskyOptions): "cholmod" | "native" {
   const requested = options.backend ?? "auto";
   if (requested !== "auto" && requested !== "cholmod" && requested !== "native") {
     throw new RangeError(`sparseCholesky: backend must be "auto", "cholmod" or "native", got ${String(requested)}`);
@@ -124,8 +126,26 @@ export function sparseCholesky(a: SparseMatrix, options: SparseCholeskyOptions =
   if (requested === "cholmod" && !available) {
     throw new Error('sparseCholesky: backend "cholmod" requested but libcholmod was not found; install SuiteSparse (Debian: libsuitesparse-dev) or use backend "native"');
   }
-  const backend = requested === "auto" ? (available ? "cholmod" : "native") : requested;
-  return new Factor(a, backend, options.shift ?? 0);
+  return requested === "auto" ? (available ? "cholmod" : "native") : requested;
+}
+
+/**
+ * Factors a symmetric positive definite sparse matrix (plus shift·I). Throws
+ * NotPositiveDefiniteError naming the failing pivot (a row of A).
+ */
+export function sparseCholesky(a: SparseMatrix, options: SparseCholeskyOptions = {}): SparseCholeskyFactor {
+  checkSymmetric("sparseCholesky", a);
+  return new Factor(a, chooseBackend(options), options.shift ?? 0);
+}
+
+/**
+ * The symbolic analysis alone (ordering, pattern of L): factor with
+ * refactor(A, shift), as often as needed with the same pattern. A failed
+ * refactor throws NotPositiveDefiniteError and keeps the analysis.
+ */
+export function analyzeSparseCholesky(a: SparseMatrix, options: Pick<SparseCholeskyOptions, "backend"> = {}): SparseCholeskyFactor {
+  checkSymmetric("analyzeSparseCholesky", a);
+  return new Factor(a, chooseBackend(options), null);
 }
 
 /**

@@ -18,7 +18,7 @@
 // The default η is strict (1e-6, absolute), so a certificate is never given
 // where S has a clearly negative eigenvalue (M3500b's −2.7e-5 is rejected).
 import type { Estimate, Problem } from "./problem.js";
-import { buildDataMatrix, rotationsToColumns, type DataMatrix, type ShiftedSolver } from "./data-matrix.js";
+import { buildDataMatrix, rotationsToColumns, type DataMatrix, type ReusableShiftedSolver, type ShiftedSolver } from "./data-matrix.js";
 import { checkEstimate, cost as fullCost } from "./cost.js";
 import { lobpcgMin } from "../linalg/lobpcg.js";
 import { NotPositiveDefiniteError } from "../linalg/dense.js";
@@ -91,6 +91,16 @@ export interface EstimateCertificate extends Certificate {
 
 const seconds = (start: number): number => (performance.now() - start) / 1000;
 
+// Reusable lifted factorisations, per data matrix and backend (the staircase certifies one data matrix many times).
+const solvers = new WeakMap<DataMatrix, Map<string, ReusableShiftedSolver>>();
+function cachedSolver(dataMatrix: DataMatrix, backend: SparseCholeskyBackend): ReusableShiftedSolver {
+  let byBackend = solvers.get(dataMatrix);
+  if (byBackend === undefined) solvers.set(dataMatrix, (byBackend = new Map()));
+  let solver = byBackend.get(backend);
+  if (solver === undefined) byBackend.set(backend, (solver = dataMatrix.shiftedSolver(backend)));
+  return solver;
+}
+
 /** Checks that each d×r block of Yt has orthonormal rows (Y_iᵀY_i = I), which the dual bound needs. */
 function checkBlocks(Yt: Float64Array, d: number, n: number, r: number): void {
   const dn = d * n;
@@ -158,17 +168,20 @@ export function certifyRotations(dataMatrix: DataMatrix, Yt: Float64Array, r: nu
 
   // 1. Sparse Cholesky of S + ηI (proves λ_min > −η), else of S + σI with larger σ for LOBPCG.
   const choleskyStart = performance.now();
-  const tryFactor = (shift: number): ShiftedSolver | null => {
+  // One analysis of the lifted pattern, kept per data matrix and backend, serves every shift and call.
+  const reusable = cachedSolver(dataMatrix, options.backend ?? "auto");
+  const tryFactor = (shift: number): boolean => {
     try {
-      return dataMatrix.factorShifted(lambda, shift, options.backend);
+      reusable.factor(lambda, shift);
+      return true;
     } catch (err) {
-      if (err instanceof NotPositiveDefiniteError) return null;
+      if (err instanceof NotPositiveDefiniteError) return false;
       throw err;
     }
   };
-  let solver = tryFactor(eta);
-  const choleskyPassed = solver !== null;
-  if (solver === null) {
+  const choleskyPassed = tryFactor(eta);
+  let factored = choleskyPassed;
+  if (!factored) {
     // ‖S‖ ≤ the largest Gershgorin row sum of the rotation block plus max |Λ| suffices as a ceiling.
     let scale = 0;
     const diag = dataMatrix.rotationBlock.diagonal();
@@ -176,10 +189,9 @@ export function certifyRotations(dataMatrix: DataMatrix, Yt: Float64Array, r: nu
     for (const v of lambda) scale = Math.max(scale, Math.abs(v));
     // From 10η up by decades: the first shift that factors is within 10× of −λ_min, which keeps the
     // preconditioner (S + σI)⁻¹ sharp for LOBPCG.
-    for (let shift = eta * 10; solver === null && shift <= 1e3 * scale + 1; shift *= 10) {
-      solver = tryFactor(shift);
-    }
+    for (let shift = eta * 10; !factored && shift <= 1e3 * scale + 1; shift *= 10) factored = tryFactor(shift);
   }
+  const solver: ShiftedSolver | null = factored ? reusable : null;
   const tCholesky = seconds(choleskyStart);
 
   // 2. LOBPCG for λ_min(S), preconditioned by the shifted factor.

@@ -29,7 +29,7 @@
 import type { Dimension, Problem } from "./problem.js";
 import { SparseMatrix } from "../linalg/sparse.js";
 import { NotPositiveDefiniteError } from "../linalg/dense.js";
-import { schurComplementSolver, sparseCholesky, type SparseCholeskyBackend, type SparseCholeskyFactor } from "../linalg/sparse-cholesky.js";
+import { analyzeSparseCholesky, cholmodVersion, schurComplementSolver, sparseCholesky, type SparseCholeskyBackend, type SparseCholeskyFactor } from "../linalg/sparse-cholesky.js";
 import { sparseNative } from "../linalg/sparse-native.js";
 
 export interface DataMatrixOptions {
@@ -44,6 +44,15 @@ export interface ShiftedSolver {
   /** Stored entries of the lifted factor. */
   readonly nnzL: number;
   readonly backend: "cholmod" | "native";
+}
+
+/**
+ * A ShiftedSolver that keeps its symbolic analysis: each factor() call
+ * refactors in place (the lifted pattern never changes), so solves after it
+ * use the new Λ and shift. Throws NotPositiveDefiniteError from factor().
+ */
+export interface ReusableShiftedSolver extends ShiftedSolver {
+  factor(lambda: Float64Array | null, shift: number): void;
 }
 
 export interface DataMatrix {
@@ -64,6 +73,8 @@ export interface DataMatrix {
    * the dense Q. `lambda` holds n symmetric d×d blocks (row-major), or null for Λ = 0.
    */
   factorShifted(lambda: Float64Array | null, shift: number, backend?: SparseCholeskyBackend): ShiftedSolver;
+  /** The same solve with one symbolic analysis reused across factor() calls (the certificate's shifts, say). */
+  shiftedSolver(backend?: SparseCholeskyBackend): ReusableShiftedSolver;
   /** rotationBlock = L(G̃ρ) + Σ' (dn×dn, symmetric upper storage): Q = rotationBlock − Vᵀ B⁻¹ V. */
   rotationBlock: SparseMatrix;
   /** L(G̃ρ) alone (dn×dn, symmetric upper): the connection Laplacian SE-Sync preconditions with. */
@@ -268,10 +279,13 @@ export function buildDataMatrix(problem: Problem, options: DataMatrixOptions = {
     return f;
   };
 
-  const factorShifted = (lambda: Float64Array | null, shift: number, backend: SparseCholeskyBackend = options.backend ?? "auto"): ShiftedSolver => {
+  // The lifted matrix K; Λ's entries are always stored (zeros when null) so that
+  // every K of this problem has the same pattern and one analysis serves all.
+  const liftedMatrix = (lambda: Float64Array | null, shift: number): SparseMatrix => {
     if (lambda !== null && lambda.length !== n * dd) {
       throw new RangeError(`DataMatrix.factorShifted: lambda must hold ${n} blocks of ${dd} numbers, got ${lambda.length}`);
     }
+    if (!Number.isFinite(shift)) throw new RangeError(`DataMatrix.factorShifted: shift must be a finite number, got ${shift}`);
     const size = m + dn;
     const tr = new Triplets(translationLaplacian.nnz + coupling.nnz + rotationBlock.nnz + n * dd + dn);
     const copy = (a: SparseMatrix, r0: number, c0: number, sign: number): void => {
@@ -285,12 +299,39 @@ export function buildDataMatrix(problem: Problem, options: DataMatrixOptions = {
     for (let i = 0; i < n; i++) {
       for (let a = 0; a < d; a++) {
         tr.push(m + i * d + a, m + i * d + a, shift);
-        if (lambda === null) continue;
-        for (let b = a; b < d; b++) tr.push(m + i * d + a, m + i * d + b, -lambda[i * dd + a * d + b]);
+        for (let b = a; b < d; b++) tr.push(m + i * d + a, m + i * d + b, lambda === null ? 0 : -lambda[i * dd + a * d + b]);
       }
     }
-    const k = SparseMatrix.fromTriplets(size, size, tr.arrays(), { symmetric: true });
-    const factor = sparseCholesky(k, { backend });
+    return SparseMatrix.fromTriplets(size, size, tr.arrays(), { symmetric: true });
+  };
+
+  const shiftedSolver = (backend: SparseCholeskyBackend = options.backend ?? "auto"): ReusableShiftedSolver => {
+    let factor: SparseCholeskyFactor | null = null;
+    let solve: ((b: Float64Array, k: number) => Float64Array) | null = null;
+    return {
+      factor(lambda: Float64Array | null, shift: number): void {
+        const k = liftedMatrix(lambda, shift);
+        if (factor === null) {
+          factor = analyzeSparseCholesky(k, { backend });
+          solve = schurComplementSolver(factor, m);
+        }
+        factor.refactor(k);
+      },
+      solveMany(b: Float64Array, cols: number): Float64Array {
+        if (solve === null) throw new Error("ShiftedSolver.solveMany: call factor(lambda, shift) first");
+        return solve(b, cols);
+      },
+      get nnzL(): number {
+        return factor?.nnzL ?? 0;
+      },
+      get backend(): "cholmod" | "native" {
+        return factor?.backend ?? (backend === "auto" ? (cholmodVersion() !== null ? "cholmod" : "native") : backend);
+      },
+    };
+  };
+
+  const factorShifted = (lambda: Float64Array | null, shift: number, backend: SparseCholeskyBackend = options.backend ?? "auto"): ShiftedSolver => {
+    const factor = sparseCholesky(liftedMatrix(lambda, shift), { backend });
     return { nnzL: factor.nnzL, backend: factor.backend, solveMany: schurComplementSolver(factor, m) };
   };
 
@@ -301,6 +342,7 @@ export function buildDataMatrix(problem: Problem, options: DataMatrixOptions = {
     recoverTranslations,
     cost,
     factorShifted,
+    shiftedSolver,
     rotationBlock,
     connectionLaplacian,
     translationLaplacian,
