@@ -45,3 +45,28 @@ const title = nvcc === null
     }
   }, 300_000);
 });
+
+// The GPU check's Python half (test/check_ops.py) runs only where a GPU is; its
+// --dry-run runs all its reference code on the cpu with the kernels stubbed out
+// (so every check "fails"), which catches errors in the script itself here.
+const library = join(root, "native/build/cuda/libnbforge_cuda.so");
+const torchHere = spawnSync("/usr/bin/python3", ["-c", "import torch"], { encoding: "utf8" }).status === 0;
+const dryTitle = !existsSync(library)
+  ? "check_ops.py --dry-run (skipped: libnbforge_cuda.so was not built here)"
+  : !torchHere ? "check_ops.py --dry-run (skipped: /usr/bin/python3 has no torch)" : "check_ops.py --dry-run";
+
+(existsSync(library) && torchHere ? describe : describe.skip)(dryTitle, () => {
+  test("runs every check group without an exception", () => {
+    const r = spawnSync("/usr/bin/python3", [join(root, "native/cuda/test/check_ops.py"), library, "--dry-run", "--quick"], {
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    const log = `${r.stdout}\n${r.stderr}`;
+    expect(log).not.toMatch(/raised \w+/);
+    expect(log).not.toMatch(/Traceback/);
+    const m = /(\d+) checks, \d+ failed/.exec(log);
+    expect(m).not.toBeNull();
+    expect(Number(m?.[1])).toBeGreaterThan(150);
+  }, 150_000);
+});
+
