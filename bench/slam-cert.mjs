@@ -78,8 +78,10 @@ for (const L of sizes) {
   });
   // A local solution to certify (low noise, from the ground truth: LM converges in a few steps).
   const local = slam.solveLocal(problem, problem.truth, { maxIterations: 20 });
-  // One local iteration, timed on its own: a fresh solver from the local solution's start does exactly one step.
-  const iteration = best(() => slam.solveLocal(problem, problem.truth, { maxIterations: 1 }));
+  // One local iteration: linearise, factor, solve, step, cost. The first iteration of a run also
+  // builds the sparsity pattern and the symbolic factorisation, so take the fastest later one.
+  const later = local.history.slice(1).map((h) => h.seconds);
+  const iteration = { time: later.length > 0 ? Math.min(...later) : local.history[0].seconds };
   const dataMatrix = best(() => buildDataMatrix(problem));
   const cert = best(() => slam.certify(problem, local.estimate));
   const c = cert.out;

@@ -8,6 +8,7 @@ import { simulate } from "nbforge/dist/slam/simulate.js";
 import { cost, edgeResiduals } from "nbforge/dist/slam/cost.js";
 import { solveLocal, spanningTreeEstimate, type IterationInfo } from "nbforge/dist/slam/local-solver.js";
 import { cholmodVersion } from "nbforge/dist/linalg/sparse-cholesky.js";
+import { certify } from "nbforge/dist/slam/certify.js";
 import type { Problem } from "nbforge/dist/slam/problem.js";
 import { DATA, HAVE_DATA, datasetTable, scipyLeastSquares } from "./front-reference.js";
 
@@ -49,12 +50,35 @@ describe("slam.solveLocal", () => {
     expect(Math.abs(r.cost - ref.cost) / ref.cost).toBeLessThan(1e-9);
   });
 
-  test("3-D, moderate noise, from dead reckoning: the same minimum as SciPy from the same start", () => {
+  test("3-D, moderate noise, from dead reckoning: the same minimum as SciPy from the same start, Newton and Gauss–Newton models", () => {
     const p = simulate({ d: 3, poses: 12, landmarks: 15, loopClosures: 3, noise: { rotation: 0.05, translation: 0.1, landmark: 0.1 }, initial: "odometry", seed: 8 });
-    const r = solveLocal(p);
     const ref = scipyLeastSquares(lsqInput(p));
-    expect(r.converged).toBe(true);
-    expect(Math.abs(r.cost - ref.cost) / ref.cost).toBeLessThan(1e-8);
+    for (const hessian of ["newton", "gauss-newton"] as const) {
+      const r = solveLocal(p, undefined, { hessian });
+      expect(r.converged).toBe(true);
+      expect(Math.abs(r.cost - ref.cost) / ref.cost).toBeLessThan(1e-8);
+    }
+  });
+
+  test("from scrambled rotations at high noise it stops at a genuine local minimum, which the certificate rejects", () => {
+    const p = simulate({ d: 2, poses: 60, landmarks: 60, trajectory: "circle", loopClosures: 15, noise: { rotation: 0.2, translation: 0.2, landmark: 0.2 }, seed: 7 });
+    const start = { ...p.truth, R: p.truth.R.slice() };
+    let s = 5;
+    for (let i = 1; i < p.numPoses; i++) {
+      s = (s * 16807) % 2147483647;
+      const a = 2 * Math.PI * (s / 2147483647 - 0.5);
+      start.R.set([Math.cos(a), -Math.sin(a), Math.sin(a), Math.cos(a)], i * 4);
+    }
+    const local = solveLocal(p, start);
+    const best = solveLocal(p, p.truth);
+    expect(local.converged).toBe(true);
+    expect(local.gradientNorm).toBeLessThan(1e-6); // a critical point, not an early stop
+    expect(local.cost).toBeGreaterThan(best.cost + 100);
+    const cert = certify(p, local.estimate);
+    expect(cert.certified).toBe(false);
+    expect(cert.lambdaMin).toBeLessThan(-1);
+    expect(cert.descentDirection).not.toBeNull();
+    expect(certify(p, best.estimate).certified).toBe(true);
   });
 
   test("without an initial estimate it starts from a spanning tree of the measurements", () => {

@@ -28,6 +28,12 @@ export interface LocalSolverOptions {
   lambda?: number;
   /** Sparse Cholesky backend (default "auto": CHOLMOD when present, else our own). */
   backend?: SparseCholeskyBackend;
+  /**
+   * The model's Hessian: "gauss-newton" (JᵀJ, classic Levenberg–Marquardt) or "newton"
+   * (JᵀJ plus the residuals' curvature through the rotations, Σ r ∂²r: quadratic
+   * convergence where Gauss–Newton crawls, e.g. at high rotation noise). Default "newton".
+   */
+  hessian?: "gauss-newton" | "newton";
   /** Called after every iteration (for progress bars and logs). */
   onIteration?: (info: IterationInfo) => void;
 }
@@ -143,6 +149,11 @@ interface Group {
   width: number;
 }
 
+/** Entry (u, v) of a symmetric m x m matrix stored by its upper triangle. */
+function symmetricEntry(H: Float64Array, m: number, u: number, v: number): number {
+  return u <= v ? H[u * m + v] : H[v * m + u];
+}
+
 /**
  * Adds one measurement's JᵀJ and Jᵀr to the global values and gradient. J is
  * rows × m row-major, its columns split into groups.
@@ -182,7 +193,7 @@ function accumulate(
     for (const gy of groups) {
       if (gx.block >= 0 && gy.block >= 0) {
         // H is stored upper (a ≤ c in local numbering); read the full symmetric entry.
-        const h = (a: number, c: number): number => (xo + a <= yo + c ? H[(xo + a) * m + yo + c] : H[(yo + c) * m + xo + a]);
+        const h = (a: number, c: number): number => symmetricEntry(H, m, xo + a, yo + c);
         if (gx.block === gy.block) {
           // Two groups on one block (a pose edge from a pose to itself): the block
           // gets H_xy + H_yx, so each unordered pair of groups is visited once.
@@ -208,12 +219,22 @@ function accumulate(
 }
 
 interface Linearisation {
+  /** JᵀJ in the pattern's upper CSR order. */
   values: Float64Array;
+  /** Newton's extra term Σ r ∂²r in the same order, when asked for. */
+  curvature: Float64Array | null;
   gradient: Float64Array;
 }
 
 /** JᵀJ (upper CSR values in `pattern`) and Jᵀr at the estimate. */
-function linearise(problem: Problem, x: Estimate, pattern: BlockPattern, poseBlock: (p: number) => number, landmarkBlock: (l: number) => number): Linearisation {
+function linearise(
+  problem: Problem,
+  x: Estimate,
+  pattern: BlockPattern,
+  poseBlock: (p: number) => number,
+  landmarkBlock: (l: number) => number,
+  newton: boolean,
+): Linearisation {
   const d = problem.d;
   const dd = d * d;
   const k = rotationDof(d);
@@ -222,6 +243,47 @@ function linearise(problem: Problem, x: Estimate, pattern: BlockPattern, poseBlo
   const values = new Float64Array(pattern.indices.length);
   const gradient = new Float64Array(pattern.n);
   const H = new Float64Array(4 * b * b);
+  const curv = newton ? new Float64Array(values.length) : null;
+  // Newton's second-order term Σ r ∂²r/∂ω_a∂ω_b, where ∂²/∂ω_a∂ω_b of R·Exp(ω) at 0 is R·P_ab with
+  // P_ab = ½(G_a G_b + G_b G_a). Every residual is affine in t and m, and in each rotation separately,
+  // so the term only touches the rotation part of one pose's diagonal block.
+  const P: Float64Array[] = [];
+  for (let a = 0; a < k; a++) {
+    for (let c = a; c < k; c++) {
+      const ab = mul(d, G[a], 0, G[c], 0);
+      const ba = mul(d, G[c], 0, G[a], 0);
+      P.push(ab.map((v, q) => 0.5 * (v + ba[q])));
+    }
+  }
+  // R_p G_a and R_p P_ab for every pose, once per linearisation (the edge loops only read them).
+  const np = problem.numPoses;
+  const RG = new Float64Array(np * k * dd);
+  const RPs = newton ? new Float64Array(np * P.length * dd) : new Float64Array(0);
+  for (let p = 0; p < np; p++) {
+    for (let a = 0; a < k; a++) RG.set(mul(d, x.R, p * dd, G[a], 0), (p * k + a) * dd);
+    if (newton) P.forEach((Pn, n) => RPs.set(mul(d, x.R, p * dd, Pn, 0), (p * P.length + n) * dd));
+  }
+  // Adds Σ_q r_q (R_p P_ab M)_q (M a d×d or d-vector, taken as d×w) times `sign` into pose p's rotation block.
+  const curvature = (p: number, sign: number, M: ArrayLike<number>, w: number, res: Float64Array, at: number): void => {
+    const block = poseBlock(p);
+    if (block < 0) return;
+    let n = 0;
+    for (let a = 0; a < k; a++) {
+      const base = pattern.indptr[pattern.start[block] + a] - a;
+      for (let c = a; c < k; c++) {
+        const o = (p * P.length + n++) * dd;
+        let s = 0;
+        for (let r = 0; r < d; r++) {
+          for (let col = 0; col < w; col++) {
+            let v = 0;
+            for (let q = 0; q < d; q++) v += RPs[o + r * d + q] * M[q * w + col];
+            s += res[at + r * w + col] * v;
+          }
+        }
+        curv![base + c] += sign * s;
+      }
+    }
+  };
   const { R, t, landmarks } = x;
 
   // Pose edges: rows vec(R_j − R_i R̃) (d²) then t_j − t_i − R_i t̃ (d); columns [ω_i t_i | ω_j t_j].
@@ -229,6 +291,7 @@ function linearise(problem: Problem, x: Estimate, pattern: BlockPattern, poseBlo
   const m = 2 * b;
   const J = new Float64Array(rows * m);
   const r = new Float64Array(rows);
+  const poseGroups: Group[] = [{ block: 0, width: b }, { block: 0, width: b }];
   for (const e of problem.poseEdges) {
     J.fill(0);
     const sk = Math.sqrt(e.kappa);
@@ -236,16 +299,16 @@ function linearise(problem: Problem, x: Estimate, pattern: BlockPattern, poseBlo
     const RiRm = mul(d, R, e.i * dd, e.R, 0);
     for (let q = 0; q < dd; q++) r[q] = sk * (R[e.j * dd + q] - RiRm[q]);
     for (let a = 0; a < k; a++) {
-      const RiG = mul(d, R, e.i * dd, G[a], 0);
-      const RiGRm = mul(d, RiG, 0, e.R, 0);
-      const RjG = mul(d, R, e.j * dd, G[a], 0);
+      const oi = (e.i * k + a) * dd;
+      const oj = (e.j * k + a) * dd;
+      const RiGRm = mul(d, RG, oi, e.R, 0);
       for (let q = 0; q < dd; q++) {
         J[q * m + a] = -sk * RiGRm[q];
-        J[q * m + b + a] = sk * RjG[q];
+        J[q * m + b + a] = sk * RG[oj + q];
       }
       for (let q = 0; q < d; q++) {
         let s = 0;
-        for (let c = 0; c < d; c++) s += RiG[q * d + c] * e.t[c];
+        for (let c = 0; c < d; c++) s += RG[oi + q * d + c] * e.t[c];
         J[(dd + q) * m + a] = -st * s;
       }
     }
@@ -256,15 +319,22 @@ function linearise(problem: Problem, x: Estimate, pattern: BlockPattern, poseBlo
       J[(dd + q) * m + k + q] = -st;
       J[(dd + q) * m + b + k + q] = st;
     }
-    accumulate(pattern, values, gradient, J, r, rows, [
-      { block: poseBlock(e.i), width: b },
-      { block: poseBlock(e.j), width: b },
-    ], H);
+    poseGroups[0].block = poseBlock(e.i);
+    poseGroups[1].block = poseBlock(e.j);
+    accumulate(pattern, values, gradient, J, r, rows, poseGroups, H);
+    if (newton) {
+      // r_R = √κ(R_j − R_i R̃), r_t = √τ(t_j − t_i − R_i t̃).
+      const I = d === 2 ? Float64Array.of(1, 0, 0, 1) : Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1);
+      curvature(e.i, -sk, e.R, d, r, 0);
+      curvature(e.j, sk, I, d, r, 0);
+      curvature(e.i, -st, e.t, 1, r, dd);
+    }
   }
 
   // Landmark edges: rows m_k − t_i − R_i ỹ (d); columns [ω_i t_i | m_k].
   const ml = b + d;
   const JL = new Float64Array(d * ml);
+  const landmarkGroups: Group[] = [{ block: 0, width: b }, { block: 0, width: d }];
   const rl = new Float64Array(d);
   for (const e of problem.landmarkEdges) {
     JL.fill(0);
@@ -277,19 +347,19 @@ function linearise(problem: Problem, x: Estimate, pattern: BlockPattern, poseBlo
       JL[q * ml + b + q] = sn;
     }
     for (let a = 0; a < k; a++) {
-      const RiG = mul(d, R, e.i * dd, G[a], 0);
+      const oi = (e.i * k + a) * dd;
       for (let q = 0; q < d; q++) {
         let s = 0;
-        for (let c = 0; c < d; c++) s += RiG[q * d + c] * e.y[c];
+        for (let c = 0; c < d; c++) s += RG[oi + q * d + c] * e.y[c];
         JL[q * ml + a] = -sn * s;
       }
     }
-    accumulate(pattern, values, gradient, JL, rl, d, [
-      { block: poseBlock(e.i), width: b },
-      { block: landmarkBlock(e.k), width: d },
-    ], H);
+    landmarkGroups[0].block = poseBlock(e.i);
+    landmarkGroups[1].block = landmarkBlock(e.k);
+    accumulate(pattern, values, gradient, JL, rl, d, landmarkGroups, H);
+    if (newton) curvature(e.i, -sn, e.y, 1, rl, 0); // r = √ν(m − t_i − R_i ỹ)
   }
-  return { values, gradient };
+  return { values, curvature: curv, gradient };
 }
 
 /** x ⊞ δ: R_p ← R_p Exp(ω_p), t_p ← t_p + δt_p, m ← m + δm (pose 0 fixed). */
@@ -452,7 +522,8 @@ export function solveLocal(problem: Problem, init?: Estimate, options: LocalSolv
   let gradientNorm = Infinity;
   let nu = 2;
   let iteration = 0;
-  let lin = linearise(problem, x, pattern, poseBlock, landmarkBlock);
+  const newton = (options.hessian ?? "newton") === "newton";
+  let lin = linearise(problem, x, pattern, poseBlock, landmarkBlock, newton);
 
   while (iteration < maxIterations) {
     const t0 = performance.now();
@@ -468,18 +539,24 @@ export function solveLocal(problem: Problem, init?: Estimate, options: LocalSolv
     let maxDiag = 0;
     for (let v = 0; v < pattern.n; v++) maxDiag = Math.max(maxDiag, lin.values[diagonalAt[v]]);
     for (let v = 0; v < pattern.n; v++) D[v] = Math.max(lin.values[diagonalAt[v]], 1e-12 * maxDiag, 1e-300);
-    const damped = lin.values.slice();
-    for (let v = 0; v < pattern.n; v++) damped[diagonalAt[v]] += lambda * D[v];
-    const A = SparseMatrix.fromCsr(pattern.n, pattern.n, pattern.indptr, pattern.indices, damped, { symmetric: true });
-    let delta: Float64Array | undefined;
-    try {
-      if (factor === undefined) factor = sparseCholesky(A, { backend: options.backend ?? "auto" });
-      else factor.refactor(A);
-      const rhs = lin.gradient.map((v) => -v);
-      delta = factor.solve(rhs);
-    } catch (error) {
-      if (!(error instanceof NotPositiveDefiniteError)) throw error;
-    }
+    // Solve with the model Hessian (+ λD); where Newton's model is not positive
+    // definite after damping, this step falls back to Gauss–Newton's, which is.
+    const solveModel = (curvature: Float64Array | null): Float64Array | undefined => {
+      const damped = lin.values.slice();
+      if (curvature !== null) for (let q = 0; q < damped.length; q++) damped[q] += curvature[q];
+      for (let v = 0; v < pattern.n; v++) damped[diagonalAt[v]] += lambda * D[v];
+      const A = SparseMatrix.fromCsr(pattern.n, pattern.n, pattern.indptr, pattern.indices, damped, { symmetric: true });
+      try {
+        if (factor === undefined) factor = sparseCholesky(A, { backend: options.backend ?? "auto" });
+        else factor.refactor(A);
+        return factor.solve(lin.gradient.map((v) => -v));
+      } catch (error) {
+        if (!(error instanceof NotPositiveDefiniteError)) throw error;
+        return undefined;
+      }
+    };
+    let delta = lin.curvature !== null ? solveModel(lin.curvature) : undefined;
+    delta ??= solveModel(null);
     let accepted = false;
     if (delta === undefined) {
       lambda *= nu;
@@ -504,7 +581,7 @@ export function solveLocal(problem: Problem, init?: Estimate, options: LocalSolv
         F = Fnew;
         lambda = Math.max(lambda * Math.max(1 / 3, 1 - (2 * rho - 1) ** 3), 1e-12); // floor: λ is relative to diag(JᵀJ)
         nu = 2;
-        lin = linearise(problem, x, pattern, poseBlock, landmarkBlock);
+        lin = linearise(problem, x, pattern, poseBlock, landmarkBlock, newton);
         if (decrease <= costTol * F) {
           history.push({ iteration, cost: F, lambda, accepted, gradientNorm, seconds: (performance.now() - t0) / 1000 });
           reason = "cost";
