@@ -18,6 +18,7 @@ export {
 export { SparseMatrix, type SparseOptions, type Triplet, type TripletArrays } from "./sparse.js";
 export {
   sparseCholesky,
+  analyzeSparseCholesky,
   cholmodVersion,
   schurComplementSolver,
   type SparseCholeskyFactor,
