@@ -179,6 +179,19 @@ describe("linear (fused op)", () => {
     expect(gradcheck((x, w, b) => linear(x, w, b, layout), [f64([2, 5, 3]), f64([...wShape]), f64([4])])).toBe(true);
     expect(gradcheck((x, w) => linear(x, w, null, layout), [f64([5, 3]), f64([...wShape])])).toBe(true);
   });
+  test("few rows (the token-by-token path) and many rows agree with matmul + add, both layouts", () => {
+    for (const rows of [1, 3, 8, 9, 40]) {
+      for (const nin of [7, 45, 96]) {
+        const x = randn([rows, nin]);
+        const w = randn([13, nin]);
+        const b = randn([13]);
+        const ref = x.to("float64").matmul(w.to("float64").mT).add(b.to("float64"));
+        expect(maxAbsDiff(linear(x, w, b), ref)).toBeLessThan(1e-4);
+        expect(maxAbsDiff(linear(x, w.mT.contiguous(), b, "in_out"), ref)).toBeLessThan(1e-4);
+        expect(maxAbsDiff(linear(x.to("float64"), w.to("float64"), null), ref.sub(b.to("float64")))).toBeLessThan(1e-10);
+      }
+    }
+  });
   test("equals matmul + add, and names bad shapes", () => {
     const x = randn([2, 3, 5]);
     const w = randn([4, 5]);

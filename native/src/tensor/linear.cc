@@ -6,12 +6,22 @@
 // torch.nn.Linear, [in, out] for GPT-2's Conv1D), and the bias gradient as
 // column sums of the output gradient split by column blocks among the threads
 // (a reduction over rows that the generic reduce kernel walks slowly).
+// A few rows (token-by-token generation) skip the GEMM, whose packing copies
+// the whole weight on every call: each weight row is read once and used for
+// every input row while it sits in L1.
 #include <napi.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define NBFORGE_LINEAR_AVX2 1
+#include <immintrin.h>
+#endif
 
 #include "gemm/gemm.h"
 #include "parallel.h"
@@ -32,6 +42,153 @@ inline void gemm_t(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alph
 inline void gemm_t(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
                    const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
   gemm_f64(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+
+// Rows at most this many take the weight-streaming path instead of the GEMM.
+constexpr int64_t kFewRows = 8;
+
+// out_in: y[r, o] = b[o] + x[r, :] · W[o, :]; output columns split among threads.
+template <typename T>
+void few_rows_out_in(const T* x, const T* w, const T* b, T* y, int64_t rows, int64_t nin, int64_t nout) {
+  parallel_for(0, nout, 16, [&](int64_t o0, int64_t o1) {
+    for (int64_t o = o0; o < o1; ++o) {
+      const T* wr = w + o * nin;
+      for (int64_t r = 0; r < rows; ++r) {
+        const T* xr = x + r * nin;
+        double acc = 0;
+        for (int64_t i = 0; i < nin; ++i) acc += static_cast<double>(xr[i]) * wr[i];
+        y[r * nout + o] = static_cast<T>(acc + (b != nullptr ? static_cast<double>(b[o]) : 0.0));
+      }
+    }
+  });
+}
+
+#if NBFORGE_LINEAR_AVX2
+// float32 dot products 32 lanes at a time with FMA (sums of lanes in float, as a GEMM's
+// are), for output columns [o0, o1). A function of its own: lambdas do not inherit
+// the target attribute.
+__attribute__((target("avx2,fma"))) void out_in_cols_avx2(const float* x, const float* w, const float* b, float* y, int64_t rows,
+                                                           int64_t nin, int64_t nout, int64_t o0, int64_t o1) {
+  for (int64_t o = o0; o < o1; ++o) {
+    const float* wr = w + o * nin;
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* xr = x + r * nin;
+      __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+      int64_t i = 0;
+      for (; i + 32 <= nin; i += 32) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + i), _mm256_loadu_ps(wr + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + i + 8), _mm256_loadu_ps(wr + i + 8), a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + i + 16), _mm256_loadu_ps(wr + i + 16), a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + i + 24), _mm256_loadu_ps(wr + i + 24), a3);
+      }
+      for (; i + 8 <= nin; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + i), _mm256_loadu_ps(wr + i), a0);
+      const __m256 s8 = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+      __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+      s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+      s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
+      float acc = _mm_cvtss_f32(s4);
+      for (; i < nin; ++i) acc += xr[i] * wr[i];
+      y[r * nout + o] = acc + (b != nullptr ? b[o] : 0.0f);
+    }
+  }
+}
+
+void few_rows_out_in_avx2(const float* x, const float* w, const float* b, float* y, int64_t rows, int64_t nin, int64_t nout) {
+  parallel_for(0, nout, 16, [&](int64_t o0, int64_t o1) { out_in_cols_avx2(x, w, b, y, rows, nin, nout, o0, o1); });
+}
+#endif
+
+// in_out: y[r, :] = b + sum_i x[r, i] W[i, :]; column blocks split among threads.
+template <typename T>
+void few_rows_in_out(const T* x, const T* w, const T* b, T* y, int64_t rows, int64_t nin, int64_t nout) {
+  parallel_for(0, nout, 256, [&](int64_t c0, int64_t c1) {
+    const int64_t width = c1 - c0;
+    for (int64_t r = 0; r < rows; ++r) {
+      T* yr = y + r * nout + c0;
+      if (b != nullptr) std::memcpy(yr, b + c0, static_cast<std::size_t>(width) * sizeof(T));
+      else std::fill(yr, yr + width, T(0));
+    }
+    for (int64_t i = 0; i < nin; ++i) {
+      const T* wr = w + i * nout + c0;
+      for (int64_t r = 0; r < rows; ++r) {
+        const T xv = x[r * nin + i];
+        T* yr = y + r * nout + c0;
+        for (int64_t c = 0; c < width; ++c) yr[c] += xv * wr[c];
+      }
+    }
+  });
+}
+
+#if NBFORGE_LINEAR_AVX2
+// in_out for R rows and output columns [c0, c1): 16 columns at a time, the R x 16
+// outputs held in registers while i walks down the weight (each 64-byte piece of
+// W is read once), then scalar columns for the rest.
+template <int R>
+__attribute__((target("avx2,fma"))) void in_out_cols_avx2(const float* x, const float* w, const float* b, float* y, int64_t nin,
+                                                           int64_t nout, int64_t c0, int64_t c1) {
+  int64_t c = c0;
+  for (; c + 16 <= c1; c += 16) {
+    __m256 acc[R][2];
+    for (int r = 0; r < R; ++r) {
+      acc[r][0] = b != nullptr ? _mm256_loadu_ps(b + c) : _mm256_setzero_ps();
+      acc[r][1] = b != nullptr ? _mm256_loadu_ps(b + c + 8) : _mm256_setzero_ps();
+    }
+    for (int64_t i = 0; i < nin; ++i) {
+      const __m256 w0 = _mm256_loadu_ps(w + i * nout + c);
+      const __m256 w1 = _mm256_loadu_ps(w + i * nout + c + 8);
+      for (int r = 0; r < R; ++r) {
+        const __m256 xv = _mm256_broadcast_ss(x + r * nin + i);
+        acc[r][0] = _mm256_fmadd_ps(xv, w0, acc[r][0]);
+        acc[r][1] = _mm256_fmadd_ps(xv, w1, acc[r][1]);
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      _mm256_storeu_ps(y + r * nout + c, acc[r][0]);
+      _mm256_storeu_ps(y + r * nout + c + 8, acc[r][1]);
+    }
+  }
+  for (; c < c1; ++c) {
+    for (int r = 0; r < R; ++r) {
+      float acc = b != nullptr ? b[c] : 0.0f;
+      for (int64_t i = 0; i < nin; ++i) acc += x[r * nin + i] * w[i * nout + c];
+      y[r * nout + c] = acc;
+    }
+  }
+}
+
+template <int R>
+void in_out_rows_avx2(const float* x, const float* w, const float* b, float* y, int64_t nin, int64_t nout) {
+  parallel_for(0, nout, 64, [&](int64_t c0, int64_t c1) { in_out_cols_avx2<R>(x, w, b, y, nin, nout, c0, c1); });
+}
+
+void few_rows_in_out_avx2(const float* x, const float* w, const float* b, float* y, int64_t rows, int64_t nin, int64_t nout) {
+  switch (rows) {
+    case 1: in_out_rows_avx2<1>(x, w, b, y, nin, nout); break;
+    case 2: in_out_rows_avx2<2>(x, w, b, y, nin, nout); break;
+    case 3: in_out_rows_avx2<3>(x, w, b, y, nin, nout); break;
+    case 4: in_out_rows_avx2<4>(x, w, b, y, nin, nout); break;
+    case 5: in_out_rows_avx2<5>(x, w, b, y, nin, nout); break;
+    case 6: in_out_rows_avx2<6>(x, w, b, y, nin, nout); break;
+    case 7: in_out_rows_avx2<7>(x, w, b, y, nin, nout); break;
+    default: in_out_rows_avx2<8>(x, w, b, y, nin, nout); break;
+  }
+}
+#endif
+
+template <typename T>
+void few_rows(bool out_in, const T* x, const T* w, const T* b, T* y, int64_t rows, int64_t nin, int64_t nout) {
+#if NBFORGE_LINEAR_AVX2
+  if constexpr (std::is_same_v<T, float>) {
+    if (kernel_path_avx2()) {
+      if (out_in) few_rows_out_in_avx2(x, w, b, y, rows, nin, nout);
+      else few_rows_in_out_avx2(x, w, b, y, rows, nin, nout);
+      return;
+    }
+  }
+#endif
+  if (out_in) few_rows_out_in<T>(x, w, b, y, rows, nin, nout);
+  else few_rows_in_out<T>(x, w, b, y, rows, nin, nout);
 }
 
 // tensorLinear(x, xOff, w, wOff, wOutIn, b|null, bOff, out, outOff, rows, in, out)
@@ -56,6 +213,10 @@ Napi::Value LinearForward(const Napi::CallbackInfo& info) {
     const T* pw = ptr<T>(env, w, int_arg(info, 3), fn);
     const T* pb = ptr<T>(env, b, int_arg(info, 6), fn);
     T* po = ptr<T>(env, o, int_arg(info, 8), fn);
+    if (rows <= kFewRows && nin > 0) {
+      few_rows<T>(out_in, px, pw, pb, po, rows, nin, nout);
+      return;
+    }
     if (pb != nullptr) {
       parallel_for(0, rows, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, nout)), [&](int64_t r0, int64_t r1) {
         for (int64_t r = r0; r < r1; ++r) std::memcpy(po + r * nout, pb, static_cast<std::size_t>(nout) * sizeof(T));
