@@ -1,6 +1,7 @@
 // AdamW, SGD, clipGradNorm and the LR schedules against torch.optim on fresh
 // seeded random tensors, several steps each.
 import { AdamW, SGD, Generator, clipGradNorm, randn, ConstantLR, LambdaLR, LinearLR, WarmupCosineLR, type Tensor, type DType } from "nbforge";
+import { emulateCudaForTests } from "nbforge/dist/tensor/device.js";
 import { runTorchOptim, maxRelErr, type OptimCase, type ClipCase, type ScheduleCase, type TorchOptimResults } from "./torch-optim.js";
 
 const gen = new Generator(1234);
@@ -176,5 +177,57 @@ describe("LR schedules match torch.optim.lr_scheduler", () => {
       b.step();
       expect(b.lastLr).toEqual(a.lastLr);
     }
+  });
+});
+
+// Parameters off the CPU take the composed device path; the emulated cuda device
+// runs it here on host memory, against the same torch.optim trajectories.
+describe("optimizers and clipping on the device path (cuda emulated on the cpu)", () => {
+  let was = false;
+  beforeAll(() => {
+    was = emulateCudaForTests(true);
+  });
+  afterAll(() => {
+    emulateCudaForTests(was);
+  });
+
+  test.each(["adamw_wd", "adamw_groups", "sgd_momentum", "sgd_nesterov", "sgd_f64"].map((id) => [id]))("%s", (id) => {
+    const c = cases.find((x) => x.id === id)!;
+    const params = c.params.map((p) => p.to("cuda").requiresGrad_());
+    expect(params[0].device).toBe("cuda");
+    const opt = build(c, params);
+    const tol = c.params[0].dtype === "float64" ? 1e-12 : 1e-5;
+    const expected = ref.optim.get(c.id)!;
+    c.grads.forEach((row, s) => {
+      params.forEach((p, i) => {
+        p.zeroGrad();
+        const g = row[i];
+        if (g !== null) p.grad = g.to("cuda");
+      });
+      opt.step();
+      params.forEach((p, i) => {
+        const e = expected[s][i];
+        const floor = 1e-2 * Math.max(...Array.from(e, Math.abs));
+        expect(maxRelErr(asF64(p.cpu()), e, floor)).toBeLessThanOrEqual(tol);
+      });
+    });
+    // The state dict round-trips through the device buffers too.
+    const sd = opt.stateDict();
+    const again = build(c, params);
+    (again as AdamW).loadStateDict(sd as unknown as ReturnType<AdamW["stateDict"]>);
+    expect(Object.keys(again.stateDict().state)).toEqual(Object.keys(sd.state));
+  });
+
+  test("clipGradNorm", () => {
+    const c = clipCases[0];
+    const params = c.grads.map((g) => {
+      const p = randn(g.shape, { generator: gen }).to("cuda").requiresGrad_();
+      p.grad = g.to("cuda");
+      return p;
+    });
+    const norm = clipGradNorm(params, c.maxNorm);
+    const r = ref.clip.get(c.id)!;
+    expect(Math.abs(norm - r.norm) / r.norm).toBeLessThan(1e-5);
+    params.forEach((p, i) => expect(maxRelErr(asF64(p.grad!.cpu()), r.grads[i], 1e-4)).toBeLessThan(1e-5));
   });
 });

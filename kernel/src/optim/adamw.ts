@@ -2,8 +2,9 @@
 // Adam's bias-corrected moments with the weight decay applied to the
 // parameters directly (p *= 1 - lr * wd) rather than added to the gradient.
 // The loop runs natively over each group's flat moment buffers.
-import { Optimizer, gradSegments, type ParamsInput } from "./optimizer.js";
+import { Optimizer, gradSegments, stateView, type ParamsInput } from "./optimizer.js";
 import { on } from "./native.js";
+import { adamwOnDevice } from "./device-step.js";
 
 export interface AdamWHyper {
   lr: number;
@@ -46,6 +47,16 @@ export class AdamW extends Optimizer<AdamWHyper> {
       try {
         const steps = s.index.map((pi) => ++this.steps[gi][pi]);
         const h = g.hyper;
+        if (fl.device !== "cpu") {
+          s.index.forEach((pi, k) => {
+            const p = g.params[pi];
+            const m = stateView(fl, 0, pi, p), v = stateView(fl, 1, pi, p);
+            adamwOnDevice(p, s.gradTensors[k], m, v, { ...h, step: steps[k] });
+            m.dispose();
+            v.dispose();
+          });
+          return;
+        }
         on.optimAdamW(s.params, s.pOffs, s.grads, s.gOffs, s.sizes, fl.buffers[0].storage.native, fl.buffers[1].storage.native,
           s.stateOffs, steps, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.maximize);
       } finally {

@@ -3,6 +3,7 @@
 // when that is below 1. Norms and the rescale run natively.
 import { Tensor } from "../tensor/tensor.js";
 import { on } from "./native.js";
+import { normPartOnDevice, scaleOnDevice } from "./device-step.js";
 
 export interface ClipOptions {
   /** The norm's order: 2 (default) or Infinity. */
@@ -25,7 +26,10 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, options:
   }
   if (grads.length === 0) return 0;
   const inf = normType === Infinity;
-  const parts = on.optimGradNorms(grads.map((g) => g.storage.native), grads.map((g) => g.offset), grads.map((g) => g.numel), inf);
+  const host = grads.filter((g) => g.device === "cpu");
+  const parts = [...on.optimGradNorms(host.map((g) => g.storage.native), host.map((g) => g.offset), host.map((g) => g.numel), inf)];
+  // Gradients on other devices (cuda) are reduced there.
+  for (const g of grads) if (g.device !== "cpu") parts.push(normPartOnDevice(g, inf));
   let total = 0;
   for (const v of parts) total = inf ? Math.max(total, v) : total + v;
   if (!inf) total = Math.sqrt(total);
@@ -34,7 +38,8 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, options:
   }
   const coef = maxNorm / (total + 1e-6);
   if (coef < 1) {
-    on.optimScale(grads.map((g) => g.storage.native), grads.map((g) => g.offset), grads.map((g) => g.numel), coef);
+    on.optimScale(host.map((g) => g.storage.native), host.map((g) => g.offset), host.map((g) => g.numel), coef);
+    for (const g of grads) if (g.device !== "cpu") scaleOnDevice(g, coef);
   }
   return total;
 }

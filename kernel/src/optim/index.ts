@@ -8,4 +8,4 @@ export type { SGDHyper, SGDOptions } from "./sgd.js";
 export { clipGradNorm } from "./clip.js";
 export type { ClipOptions } from "./clip.js";
 export { LRScheduler, WarmupCosineLR, LinearLR, ConstantLR, LambdaLR } from "./schedule.js";
-export type { SchedulerStateDict, WarmupCosineOptions, LinearOptions, ConstantOptions } from "./schedule.js";
+export type { SchedulerStateDict, WarmupCosineLROptions, LinearLROptions, ConstantLROptions } from "./schedule.js";

@@ -2,9 +2,10 @@
 // state buffer per group (one native call updates a whole group), zeroGrad, and
 // state dicts in PyTorch's shape (state by parameter index, param_groups).
 import { Tensor, asContiguous, fmtShape } from "../tensor/tensor.js";
-import { nt } from "../tensor/native.js";
 import { zeros } from "../tensor/creation.js";
-import { keep } from "../tensor/scope.js";
+import type { Device } from "../tensor/device.js";
+import { keep, tidy } from "../tensor/scope.js";
+import { writeInto } from "./device-step.js";
 import type { DType } from "../tensor/dtype.js";
 
 /** Hyper-parameters every optimizer has. */
@@ -35,6 +36,8 @@ export interface OptimizerStateDict<H> {
 /** @internal a group's flat state: one buffer per state name, each parameter a segment. */
 export interface FlatState {
   dtype: DType;
+  /** Where the group's parameters (and so its state) live. */
+  device: Device;
   offsets: number[];
   buffers: Tensor[];
 }
@@ -64,6 +67,7 @@ export abstract class Optimizer<H extends BaseHyper> {
         if (!p.isContiguous) throw new RangeError(`${where}: parameter ${fmtShape(p.shape)} is not contiguous; optimize the leaf tensor, not a view`);
         if (p.dtype !== "float32" && p.dtype !== "float64") throw new TypeError(`${where}: parameters must be float32 or float64, got ${p.dtype}`);
         if (p.dtype !== g.params[0].dtype) throw new TypeError(`${where}: group ${gi} mixes ${g.params[0].dtype} and ${p.dtype}; put each dtype in its own group`);
+        if (p.device !== g.params[0].device) throw new TypeError(`${where}: group ${gi} mixes ${g.params[0].device} and ${p.device} parameters; move the model to one device first`);
         seen.add(p);
       }
       const { params: ps, ...over } = g;
@@ -83,9 +87,9 @@ export abstract class Optimizer<H extends BaseHyper> {
         offsets.push(n);
         n += p.numel;
       }
-      const dtype = g.params[0].dtype;
-      const buffers = this.bufferNames.map(() => keep(zeros([n], { dtype })));
-      this.flat.push({ dtype, offsets, buffers });
+      const { dtype, device } = g.params[0];
+      const buffers = this.bufferNames.map(() => keep(zeros([n], { dtype, device })));
+      this.flat.push({ dtype, device, offsets, buffers });
     }
   }
 
@@ -119,8 +123,7 @@ export abstract class Optimizer<H extends BaseHyper> {
         if (scalars !== null) {
           const entry: ParamState = { ...scalars };
           this.bufferNames.forEach((name, bi) => {
-            const off = this.flat[gi].offsets[pi];
-            entry[name] = this.flat[gi].buffers[bi].slice(0, off, off + p.numel).reshape(p.shape);
+            entry[name] = stateView(this.flat[gi], bi, pi, p);
           });
           state[String(index)] = entry;
         }
@@ -140,7 +143,6 @@ export abstract class Optimizer<H extends BaseHyper> {
     if (sd.paramGroups.length !== this.paramGroups.length) {
       throw new RangeError(`${where}: the state dict has ${sd.paramGroups.length} parameter groups, this optimizer ${this.paramGroups.length}`);
     }
-    let index = 0;
     this.paramGroups.forEach((g, gi) => {
       const sg = sd.paramGroups[gi];
       if (sg.params.length !== g.params.length) {
@@ -152,11 +154,13 @@ export abstract class Optimizer<H extends BaseHyper> {
       g.params.forEach((p, pi) => {
         const entry = sd.state[String(ids[pi])];
         const fl = this.flat[gi];
-        const off = fl.offsets[pi];
         if (entry === undefined) {
           this.setScalarState(gi, pi, null);
-          for (const b of fl.buffers) nt.tensorFill(b.storage.native, off, p.numel, 0);
-          index++;
+          fl.buffers.forEach((_, bi) => {
+            const view = stateView(fl, bi, pi, p);
+            tidy(() => writeInto(view, zeros(p.shape, { dtype: fl.dtype })));
+            view.dispose();
+          });
           return;
         }
         const scalars: Record<string, number> = {};
@@ -167,21 +171,26 @@ export abstract class Optimizer<H extends BaseHyper> {
           if (t.numel !== p.numel) {
             throw new RangeError(`${where}: "${name}" of parameter ${ids[pi]} has shape ${fmtShape(t.shape)}, the parameter ${fmtShape(p.shape)}`);
           }
-          const src = asContiguous(t, fl.dtype);
-          nt.tensorCopy(src.storage.native, src.offset, [1], fl.buffers[bi].storage.native, off, [1], [p.numel]);
-          if (src !== t) src.dispose();
+          const view = stateView(fl, bi, pi, p);
+          writeInto(view, t);
+          view.dispose();
         });
         this.setScalarState(gi, pi, scalars);
-        index++;
       });
     });
-    void index;
   }
+}
+
+/** @internal parameter pi's segment of state buffer bi, shaped like the parameter. */
+export function stateView(fl: FlatState, bi: number, pi: number, p: Tensor): Tensor {
+  const off = fl.offsets[pi];
+  return fl.buffers[bi].slice(0, off, off + p.numel).reshape(p.shape);
 }
 
 /** @internal the parameters of a group that have gradients, as native arguments. */
 export function gradSegments(g: ParamGroup<BaseHyper>, fl: FlatState, where: string) {
   const params = [], pOffs: number[] = [], grads = [], gOffs: number[] = [], sizes: number[] = [], stateOffs: number[] = [], index: number[] = [];
+  const gradTensors: Tensor[] = [];
   const temps: Tensor[] = [];
   for (let pi = 0; pi < g.params.length; pi++) {
     const p = g.params[pi];
@@ -197,8 +206,9 @@ export function gradSegments(g: ParamGroup<BaseHyper>, fl: FlatState, where: str
     sizes.push(p.numel);
     stateOffs.push(fl.offsets[pi]);
     index.push(pi);
+    gradTensors.push(gr);
   }
-  return { params, pOffs, grads, gOffs, sizes, stateOffs, index, dispose: () => temps.forEach((t) => t.dispose()) };
+  return { params, pOffs, grads, gOffs, sizes, stateOffs, index, gradTensors, dispose: () => temps.forEach((t) => t.dispose()) };
 }
 
 function checkHyper(h: object, where: string): void {

@@ -61,7 +61,7 @@ function requireInt(v: number, name: string, where: string, min: number): void {
   if (!Number.isInteger(v) || v < min) throw new RangeError(`${where}: ${name} must be an integer ≥ ${min}, got ${v}`);
 }
 
-export interface WarmupCosineOptions {
+export interface WarmupCosineLROptions {
   /** Steps of linear warmup from startFactor × base to the base rate. */
   warmupSteps: number;
   /** The step at which the cosine reaches minLr (it stays there afterwards). */
@@ -81,7 +81,7 @@ export class WarmupCosineLR extends LRScheduler {
   readonly totalSteps: number;
   readonly minLr: number;
   readonly startFactor: number;
-  constructor(optimizer: Optimizer<BaseHyper>, o: WarmupCosineOptions) {
+  constructor(optimizer: Optimizer<BaseHyper>, o: WarmupCosineLROptions) {
     super(optimizer);
     const where = "WarmupCosineLR";
     requireInt(o.warmupSteps, "warmupSteps", where, 0);
@@ -101,7 +101,7 @@ export class WarmupCosineLR extends LRScheduler {
   }
 }
 
-export interface LinearOptions {
+export interface LinearLROptions {
   startFactor?: number;
   endFactor?: number;
   totalIters?: number;
@@ -112,7 +112,7 @@ export class LinearLR extends LRScheduler {
   readonly startFactor: number;
   readonly endFactor: number;
   readonly totalIters: number;
-  constructor(optimizer: Optimizer<BaseHyper>, o: LinearOptions = {}) {
+  constructor(optimizer: Optimizer<BaseHyper>, o: LinearLROptions = {}) {
     super(optimizer);
     this.startFactor = o.startFactor ?? 1 / 3;
     this.endFactor = o.endFactor ?? 1;
@@ -128,7 +128,7 @@ export class LinearLR extends LRScheduler {
   }
 }
 
-export interface ConstantOptions {
+export interface ConstantLROptions {
   /** The multiplier while t < totalIters (default 1: the base rate throughout). */
   factor?: number;
   totalIters?: number;
@@ -138,7 +138,7 @@ export interface ConstantOptions {
 export class ConstantLR extends LRScheduler {
   readonly factor: number;
   readonly totalIters: number;
-  constructor(optimizer: Optimizer<BaseHyper>, o: ConstantOptions = {}) {
+  constructor(optimizer: Optimizer<BaseHyper>, o: ConstantLROptions = {}) {
     super(optimizer);
     this.factor = o.factor ?? 1;
     this.totalIters = o.totalIters ?? 0;

@@ -1,8 +1,9 @@
 // SGD with momentum (PyTorch's formulation: the buffer starts as the first
 // gradient, then buf = momentum * buf + (1 - dampening) * grad), Nesterov
 // momentum, and L2 weight decay added to the gradient. Runs natively per group.
-import { Optimizer, gradSegments, type ParamsInput } from "./optimizer.js";
+import { Optimizer, gradSegments, stateView, type ParamsInput } from "./optimizer.js";
 import { on } from "./native.js";
+import { sgdOnDevice } from "./device-step.js";
 
 export interface SGDHyper {
   lr: number;
@@ -44,7 +45,14 @@ export class SGD extends Optimizer<SGDHyper> {
       try {
         const h = g.hyper;
         const first = s.index.map((pi) => (this.started[gi][pi] ? 0 : 1));
-        on.optimSGD(s.params, s.pOffs, s.grads, s.gOffs, s.sizes, h.momentum === 0 ? null : fl.buffers[0].storage.native,
+        if (fl.device !== "cpu") {
+          s.index.forEach((pi, k) => {
+            const p = g.params[pi];
+            const buf = h.momentum === 0 ? null : stateView(fl, 0, pi, p);
+            sgdOnDevice(p, s.gradTensors[k], buf, { ...h, first: first[k] === 1 });
+            buf?.dispose();
+          });
+        } else on.optimSGD(s.params, s.pOffs, s.grads, s.gOffs, s.sizes, h.momentum === 0 ? null : fl.buffers[0].storage.native,
           s.stateOffs, first, h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov, h.maximize);
         if (h.momentum !== 0) for (const pi of s.index) this.started[gi][pi] = true;
       } finally {
