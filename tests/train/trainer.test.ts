@@ -2,7 +2,8 @@
 // parameters to an uninterrupted run (dropout on, gradient accumulation,
 // clipping, a warmup+cosine schedule, a shuffling loader crossing epochs);
 // gradient accumulation equals one big batch; hooks and callbacks fire.
-import { AdamW, SGD, ArrayDataset, DataLoader, GPT, Trainer, WarmupCosineLR, crossEntropy, type Batch, type Module, type StepLog } from "nbforge";
+import { AdamW, SGD, ArrayDataset, DataLoader, GPT, Module, Trainer, WarmupCosineLR, crossEntropy, tensor, zeros, type Batch, type StepLog, type Tensor } from "nbforge";
+import { emulateCudaForTests } from "nbforge/dist/tensor/device.js";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -124,5 +125,44 @@ describe("Trainer", () => {
     expect(run.model.training).toBe(true);
     expect(() => new Trainer({ ...run.trainer.options, gradAccumulation: 0 })).toThrow(/gradAccumulation must be a positive integer/);
     expect(() => new Trainer({ ...run.trainer.options, checkpointEvery: 2, checkpointDir: null })).toThrow(/checkpointEvery needs a checkpointDir/);
+  });
+});
+
+describe("Trainer on the device path (cuda emulated on the cpu)", () => {
+  // A linear regression whose weight lives on "cuda": batches from the loader are moved there.
+  class Regression extends Module {
+    constructor(device: "cpu" | "cuda") {
+      super();
+      this.registerParameter("w", zeros([3, 1]).to(device).detach());
+    }
+    forward(x: Tensor): Tensor {
+      return x.matmul(this.param("w"));
+    }
+  }
+  const ds = new ArrayDataset(Array.from({ length: 12 }, (_, i) => ({ x: [i % 3, (i * 7) % 5, 1], y: [2 * (i % 3) - ((i * 7) % 5) + 0.5] })));
+  function run(device: "cpu" | "cuda"): number[] {
+    const model = new Regression(device);
+    const t = new Trainer({
+      model, optimizer: new SGD(model.parameters(), { lr: 0.02, momentum: 0.5 }),
+      data: new DataLoader(ds, { batchSize: 4, shuffle: true, seed: 2, collateFn: (ex) => ({ x: tensor(ex.map((e) => e.x as number[])), y: tensor(ex.map((e) => e.y as number[])) }) }),
+      loss: (m, b) => {
+        expect(b.x.device).toBe(device);
+        return m.forward(b.x).sub(b.y).pow(2).mean();
+      },
+      maxSteps: 6, progress: false, liveMetrics: false,
+    });
+    t.fit();
+    return losses(t.history);
+  }
+  test("batches follow the model to its device; the losses match the cpu run", () => {
+    const cpu = run("cpu");
+    const was = emulateCudaForTests(true);
+    try {
+      const dev = run("cuda");
+      dev.forEach((x, i) => expect(Math.abs(x - cpu[i])).toBeLessThanOrEqual(1e-6 * Math.max(1, cpu[i])));
+    } finally {
+      emulateCudaForTests(was);
+    }
+    expect(cpu[5]).toBeLessThan(cpu[0]);
   });
 });

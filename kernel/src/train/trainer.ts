@@ -95,13 +95,20 @@ export class Trainer<M extends Module = Module> {
     return { model: o.model, optimizer: o.optimizer, scheduler: o.scheduler ?? null, dataLoader: o.data };
   }
 
-  /** The next batch, starting a new epoch when one ends. */
+  /** The next batch, starting a new epoch when one ends, on the model's device. */
   private nextBatch(): Batch {
-    const b = this.options.data.next();
-    if (b !== null) return b;
-    const again = this.options.data.next();
-    if (again === null) throw new Error("Trainer: the data loader yields no batches");
-    return again;
+    let b = this.options.data.next();
+    if (b === null) b = this.options.data.next();
+    if (b === null) throw new Error("Trainer: the data loader yields no batches");
+    // Loaders build batches on the cpu; a model on another device (cuda) gets them moved there.
+    const device = this.options.model.parameters()[0]?.device ?? "cpu";
+    if (device === "cpu") return b;
+    const moved: Batch = {};
+    for (const [k, t] of Object.entries(b)) {
+      moved[k] = t.to(device);
+      t.dispose();
+    }
+    return moved;
   }
 
   /** One optimizer step over gradAccumulation micro-batches; returns its log. */
