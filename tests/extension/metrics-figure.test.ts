@@ -5,7 +5,9 @@ import type { MetricsData } from "nbforge/dist/display/plot-types.js";
 import { toMetricsData } from "nbforge/dist/display/plot-metrics.js";
 import {
   availableXAxes,
+  decimate,
   defaultView,
+  DRAW_LIMIT,
   emaSmooth,
   emaStates,
   extendPlan,
@@ -106,9 +108,10 @@ describe("extendPlan", () => {
     const drawn = traces(drawnData, view).map((t) => ({ x: [...t.x], y: [...t.y] }));
     const ema = emaStates(drawnData, view);
     let counts = drawnData.series.map((s) => s.value.length);
+    const lengths = drawn.map((t) => t.x.length);
     for (const n of [101, 180, 300]) {
       drawnData = prefix(n);
-      const plan = extendPlan(drawnData, view, counts, ema)!;
+      const plan = extendPlan(drawnData, view, counts, lengths, ema)!;
       plan.indices.forEach((traceIndex, k) => {
         drawn[traceIndex].x.push(...plan.update.x[k]);
         drawn[traceIndex].y.push(...plan.update.y[k]);
@@ -117,6 +120,7 @@ describe("extendPlan", () => {
     }
     const redrawn = traces(full, view);
     expect(drawn.map((t) => t.x)).toEqual(redrawn.map((t) => t.x));
+    expect(lengths).toEqual(redrawn.map((t) => t.x.length));
     drawn.forEach((t, i) => t.y.forEach((v, j) => expect(v).toBeCloseTo(redrawn[i].y[j], 12)));
   }
 
@@ -127,7 +131,35 @@ describe("extendPlan", () => {
     const n = WEBGL_THRESHOLD + 10;
     const data: MetricsData = { series: [{ name: "loss", step: Array.from({ length: n }, (_, i) => i), value: new Array(n).fill(1) }] };
     const view = defaultView(data);
-    expect(extendPlan(data, view, [WEBGL_THRESHOLD - 5], new Map())).toBeUndefined();
-    expect(extendPlan(data, view, [n], new Map())?.indices).toEqual([]);
+    expect(extendPlan(data, view, [WEBGL_THRESHOLD - 5], [WEBGL_THRESHOLD - 5], new Map())).toBeUndefined();
+    expect(extendPlan(data, view, [n], [n], new Map())?.indices).toEqual([]);
+  });
+
+  test("a trace that would pass DRAW_LIMIT points asks for a redraw, which decimates it", () => {
+    const n = DRAW_LIMIT + 50;
+    const data: MetricsData = { series: [{ name: "loss", step: Array.from({ length: n }, (_, i) => i), value: Array.from({ length: n }, (_, i) => Math.sin(i / 7)) }] };
+    const view = defaultView(data);
+    expect(extendPlan(data, view, [n - 100], [DRAW_LIMIT - 10], new Map())).toBeUndefined();
+    expect(extendPlan(data, view, [n - 100], [DRAW_LIMIT / 2], new Map())?.update.x[0]).toHaveLength(100);
+    expect(traces(data, view)[0].x.length).toBeLessThanOrEqual(DRAW_LIMIT / 2);
+  });
+});
+
+describe("decimate", () => {
+  test("each bucket keeps exactly its minimum and maximum, in order", () => {
+    const rand = seededRandom(5);
+    const n = 10_007, buckets = 100;
+    const x = Array.from({ length: n }, (_, i) => i);
+    const y = Array.from({ length: n }, () => rand() - 0.5);
+    const d = decimate(x, y, buckets);
+    expect(d.x).toEqual([...d.x].sort((a, b) => a - b));
+    for (let b = 0; b < buckets; b++) {
+      const start = Math.floor((b * n) / buckets), end = Math.floor(((b + 1) * n) / buckets);
+      const slice = y.slice(start, end);
+      const kept = d.y.filter((_, k) => d.x[k] >= start && d.x[k] < end);
+      expect(kept.sort((p, q) => p - q)).toEqual([Math.min(...slice), Math.max(...slice)]);
+    }
+    expect(Math.max(...d.y)).toBe(Math.max(...y));
+    expect(Math.min(...d.y)).toBe(Math.min(...y));
   });
 });

@@ -16,6 +16,45 @@ export interface MetricsView {
 /** Series longer than this are drawn with scattergl. */
 export const WEBGL_THRESHOLD = 5000;
 
+/**
+ * Most points one trace holds. plotly redraws a whole trace on every update, so
+ * a live curve's cost per update follows the points drawn, not the points
+ * logged: past this, a series is drawn min/max-decimated to half of it (its
+ * envelope stays exact), and live points append raw until the limit again.
+ */
+export const DRAW_LIMIT = 4000;
+
+/**
+ * Min/max decimation: the points split into `buckets` runs of consecutive
+ * points, and each run keeps its smallest and largest value, in their order.
+ */
+export function decimate(x: readonly number[], y: readonly number[], buckets: number): { x: number[]; y: number[] } {
+  const n = y.length;
+  if (n <= 2 * buckets) return { x: [...x], y: [...y] };
+  const ox: number[] = [];
+  const oy: number[] = [];
+  for (let b = 0; b < buckets; b++) {
+    const start = Math.floor((b * n) / buckets);
+    const end = Math.floor(((b + 1) * n) / buckets);
+    let lo = start, hi = start;
+    for (let i = start + 1; i < end; i++) {
+      // NaN never wins a comparison, so it never hides a finite extreme.
+      if (y[i] < y[lo] || Number.isNaN(y[lo])) lo = i;
+      if (y[i] > y[hi] || Number.isNaN(y[hi])) hi = i;
+    }
+    for (const i of lo === hi ? [lo] : lo < hi ? [lo, hi] : [hi, lo]) {
+      ox.push(x[i]);
+      oy.push(y[i]);
+    }
+  }
+  return { x: ox, y: oy };
+}
+
+/** The points a series' trace draws: all of them, or decimated past DRAW_LIMIT. */
+export function drawnPoints(x: readonly number[], y: readonly number[]): { x: number[]; y: number[] } {
+  return y.length > DRAW_LIMIT ? decimate(x, y, DRAW_LIMIT / 4) : { x: [...x], y: [...y] };
+}
+
 export function defaultView(data: MetricsData): MetricsView {
   return { xAxis: data.xAxis ?? "step", smoothing: data.smoothing ?? 0, logY: new Set(data.logY ?? []) };
 }
@@ -99,8 +138,7 @@ export function metricsFigure(data: MetricsData, view: MetricsView, theme: Theme
       mode: "lines",
       name: label,
       legendgroup: s.run ?? s.name,
-      x: [...x],
-      y: [...s.value],
+      ...drawnPoints(x, s.value),
       line: { color: colour, width: view.smoothing > 0 ? 1 : 1.5 },
       opacity: view.smoothing > 0 ? 0.3 : 1,
       showlegend: view.smoothing === 0 && (runs.length > 1 || names.length > 1),
@@ -113,8 +151,7 @@ export function metricsFigure(data: MetricsData, view: MetricsView, theme: Theme
         mode: "lines",
         name: `${label} (smoothed)`,
         legendgroup: s.run ?? s.name,
-        x: [...x],
-        y: emaSmooth(s.value, view.smoothing),
+        ...drawnPoints(x, emaSmooth(s.value, view.smoothing)),
         line: { color: colour, width: 2 },
         showlegend: runs.length > 1 || names.length > 1,
         hovertemplate: `${label} (EMA ${view.smoothing})<br>${X_TITLES[view.xAxis]} %{x}<br>%{y:.4g}<extra></extra>`,
@@ -159,14 +196,17 @@ export function structureKey(data: MetricsData): string {
 
 /**
  * The arguments of Plotly.extendTraces for the points of each series past
- * `drawn[i]`, or undefined when the figure must be redrawn instead (a series
- * crosses the WebGL threshold, or an axis lacks values). `ema` holds each series'
- * smoothing state and is advanced. Returns indices [] when nothing is new.
+ * `consumed[i]`, or undefined when the figure must be redrawn instead: a series
+ * crosses the WebGL threshold, a trace would pass DRAW_LIMIT points (the redraw
+ * decimates it), or an axis lacks values. `traceLengths` are the points each
+ * trace holds now and are advanced, as is each series' smoothing state in `ema`.
+ * Returns indices [] when nothing is new.
  */
 export function extendPlan(
   data: MetricsData,
   view: MetricsView,
-  drawn: readonly number[],
+  consumed: readonly number[],
+  traceLengths: number[],
   ema: Map<number, EmaState>,
 ): { update: { x: number[][]; y: number[][] }; indices: number[] } | undefined {
   const slots = traceSlots(data, view);
@@ -175,9 +215,10 @@ export function extendPlan(
   const indices: number[] = [];
   for (let i = 0; i < data.series.length; i++) {
     const s = data.series[i];
-    const from = drawn[i] ?? 0;
+    const from = consumed[i] ?? 0;
     if (s.value.length <= from) continue;
     if (from <= WEBGL_THRESHOLD && s.value.length > WEBGL_THRESHOLD) return undefined;
+    if ((traceLengths[slots[i].raw] ?? 0) + s.value.length - from > DRAW_LIMIT) return undefined;
     const xs = xOf(s, view.xAxis);
     if (xs.length !== s.value.length) return undefined;
     const ax = xs.slice(from);
@@ -193,6 +234,7 @@ export function extendPlan(
       indices.push(slots[i].smoothed!);
     }
   }
+  for (let k = 0; k < indices.length; k++) traceLengths[indices[k]] = (traceLengths[indices[k]] ?? 0) + x[k].length;
   return { update: { x, y }, indices };
 }
 
