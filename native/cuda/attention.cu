@@ -93,12 +93,10 @@ NBF_API int nbf_cuda_attention(const float* q, const float* k, const float* v, c
   if (batch < 0 || lq < 0 || lk < 0 || d < 0 || dv < 0) return nbf::invalid("nbf_cuda_attention: negative size");
   if (batch == 0 || lq == 0 || dv == 0) return 0;
   if (lk == 0) return nbf::invalid("nbf_cuda_attention: no keys (Lk = 0)");
-  float* p = nullptr;
-  if (int rc = nbf::record(cudaMalloc(&p, size_t(batch * lq * lk) * sizeof(float)), "cudaMalloc")) return rc;
+  auto* p = static_cast<float*>(nbf::scratch(nbf::kScratchAttention, size_t(batch * lq * lk) * sizeof(float)));
+  if (p == nullptr) return static_cast<int>(cudaErrorMemoryAllocation);
   int rc = probabilities(q, k, mask, p, batch, lq, lk, d, float(scale), causal, 0);
   if (rc == 0) rc = nbf_cuda_sgemm_batched(0, 0, lq, dv, lk, 1.0f, p, lk, lq * lk, v, dv, lk * dv, 0.0f, out, dv, lq * dv, batch);
-  cudaDeviceSynchronize();
-  cudaFree(p);
   return rc;
 }
 
@@ -116,8 +114,8 @@ NBF_API int nbf_cuda_attention_backward(const float* q, const float* k, const fl
   }
   const size_t plen = size_t(batch * lq * lk);
   // One allocation for P, dP and dS (softmax_backward must not run in place: restrict pointers).
-  float* p = nullptr;
-  if (int rc = nbf::record(cudaMalloc(&p, 3 * plen * sizeof(float)), "cudaMalloc")) return rc;
+  auto* p = static_cast<float*>(nbf::scratch(nbf::kScratchAttention, 3 * plen * sizeof(float)));
+  if (p == nullptr) return static_cast<int>(cudaErrorMemoryAllocation);
   float* dp = p + plen;
   float* dsc = p + 2 * plen;
   const float sc = float(scale);
@@ -131,7 +129,5 @@ NBF_API int nbf_cuda_attention_backward(const float* q, const float* k, const fl
   // dQ = scale dS K, dK = scale dS^T Q
   if (rc == 0) rc = nbf_cuda_sgemm_batched(0, 0, lq, d, lk, sc, dsc, lk, lq * lk, k, d, lk * d, 0.0f, gq, d, lq * d, batch);
   if (rc == 0) rc = nbf_cuda_sgemm_batched(1, 0, lk, d, lq, sc, dsc, lk, lq * lk, q, d, lq * d, 0.0f, gk, d, lk * d, batch);
-  cudaDeviceSynchronize();
-  cudaFree(p);
   return rc;
 }

@@ -375,15 +375,11 @@ NBF_API int nbf_cuda_multinomial(const double* p, int64_t rows, int64_t n, int64
   if (rc != 0 || *bad_row >= 0) return rc;
   double* work = nullptr;
   if (!replacement) {
-    if ((rc = nbf::record(cudaMalloc(&work, size_t(rows) * size_t(n) * sizeof(double)), "cudaMalloc"))) return rc;
+    work = static_cast<double*>(nbf::scratch(nbf::kScratchDraws, size_t(rows) * size_t(n) * sizeof(double)));
+    if (work == nullptr) return static_cast<int>(cudaErrorMemoryAllocation);
   }
   multinomial_draw<<<nbf::grid_for(rows, 64), 64>>>(p, rows, n, samples, replacement != 0, out, seed_lo, seed_hi, counter, work);
-  rc = nbf::launched("nbf_cuda_multinomial");
-  if (work != nullptr) {
-    cudaDeviceSynchronize();
-    cudaFree(work);
-  }
-  return rc;
+  return nbf::launched("nbf_cuda_multinomial");
 }
 
 NBF_API int nbf_cuda_quantize(int bits, const float* x, int64_t n, int64_t block, void* data, float* scales) {

@@ -231,14 +231,13 @@ NBF_API int nbf_cuda_check_index(int idx_dtype, const void* idx, int ndim, const
   const int64_t n = nbf::make_walk(w, ndim, shape, st);
   if (n < 0) return nbf::invalid("nbf_cuda_check_index: more than 8 dimensions");
   if (n == 0) return 0;
-  unsigned long long* d_first = nullptr;
-  if (int rc = nbf::record(cudaMalloc(&d_first, sizeof(unsigned long long)), "cudaMalloc")) return rc;
+  auto* d_first = static_cast<unsigned long long*>(nbf::scratch(nbf::kScratchFlag, sizeof(unsigned long long)));
+  if (d_first == nullptr) return static_cast<int>(cudaErrorMemoryAllocation);
   cudaMemset(d_first, 0xff, sizeof(unsigned long long));
   check_index_kernel<<<nbf::grid_for(n, 256), 256>>>(w, idx, idx_dtype == nbf::kI64, size, has_ignore != 0, ignore, d_first, n);
   unsigned long long first = ~0ull;
   int rc = nbf::launched("nbf_cuda_check_index");
   if (rc == 0) rc = nbf::record(cudaMemcpy(&first, d_first, sizeof first, cudaMemcpyDeviceToHost), "cudaMemcpy");
-  cudaFree(d_first);
   if (rc != 0 || first == ~0ull) return rc;
   // The offending value, read back from its strided position.
   int64_t lin = int64_t(first), off = 0;
@@ -285,14 +284,11 @@ NBF_API int nbf_cuda_norm_backward(int dtype, int rms, const void* x, const void
     if (gb != nullptr) cudaMemset(gb, 0, size_t(n) * esz);
     return nbf::launched("nbf_cuda_norm_backward");
   }
-  double* tmp = nullptr;
-  if (stats == nullptr) {
-    if (int rc = nbf::record(cudaMalloc(&tmp, size_t(rows) * 2 * sizeof(double)), "cudaMalloc")) return rc;
-    void* scratch = nullptr;
-    if (int rc = nbf::record(cudaMalloc(&scratch, size_t(rows) * size_t(n) * esz), "cudaMalloc")) { cudaFree(tmp); return rc; }
-    const int rc = nbf_cuda_norm(dtype, rms, x, nullptr, nullptr, scratch, tmp, rows, n, eps);
-    cudaFree(scratch);
-    if (rc != 0) { cudaFree(tmp); return rc; }
+  if (stats == nullptr) {  // recompute the row statistics (the normalised rows go to a scratch buffer)
+    auto* tmp = static_cast<double*>(nbf::scratch(nbf::kScratchStats, size_t(rows) * 2 * sizeof(double)));
+    void* ys = nbf::scratch(nbf::kScratchNormOut, size_t(rows) * size_t(n) * esz);
+    if (tmp == nullptr || ys == nullptr) return static_cast<int>(cudaErrorMemoryAllocation);
+    if (int rc = nbf_cuda_norm(dtype, rms, x, nullptr, nullptr, ys, tmp, rows, n, eps)) return rc;
     stats = tmp;
   }
   const int grid_c = nbf::grid_for(n, 256);
@@ -311,12 +307,7 @@ NBF_API int nbf_cuda_norm_backward(int dtype, int rms, const void* x, const void
       norm_bwd_cols<double><<<grid_c, 256>>>(static_cast<const double*>(x), static_cast<const double*>(gy), static_cast<double*>(gw),
                                              static_cast<double*>(gb), stats, rows, n);
   }
-  const int rc = nbf::launched("nbf_cuda_norm_backward");
-  if (tmp != nullptr) {
-    cudaDeviceSynchronize();
-    cudaFree(tmp);
-  }
-  return rc;
+  return nbf::launched("nbf_cuda_norm_backward");
 }
 
 // Indices must have been checked (nbf_cuda_check_index). Copies rows of elem_bytes-sized elements.
@@ -359,8 +350,8 @@ NBF_API int nbf_cuda_cross_entropy(int dtype, const void* x, int tgt_dtype, cons
                                    int64_t ignore, double smoothing, int reduction, int64_t count) {
   if (!is_float(dtype) || !is_index(tgt_dtype)) return nbf::invalid("nbf_cuda_cross_entropy: float logits, int32/int64 targets");
   if (rows > 2147483647LL) return nbf::invalid("nbf_cuda_cross_entropy: too many rows");
-  double* loss = nullptr;
-  if (int rc = nbf::record(cudaMalloc(&loss, size_t(rows > 0 ? rows : 1) * sizeof(double)), "cudaMalloc")) return rc;
+  auto* loss = static_cast<double*>(nbf::scratch(nbf::kScratchLoss, size_t(rows > 0 ? rows : 1) * sizeof(double)));
+  if (loss == nullptr) return static_cast<int>(cudaErrorMemoryAllocation);
   const bool i64 = tgt_dtype == nbf::kI64;
   if (dtype == nbf::kF32) {
     if (rows > 0) ce_rows<float><<<unsigned(rows), threads_for(n)>>>(static_cast<const float*>(x), tgt, i64, loss, n, ignore, smoothing);
@@ -369,10 +360,7 @@ NBF_API int nbf_cuda_cross_entropy(int dtype, const void* x, int tgt_dtype, cons
     if (rows > 0) ce_rows<double><<<unsigned(rows), threads_for(n)>>>(static_cast<const double*>(x), tgt, i64, loss, n, ignore, smoothing);
     ce_finish<double><<<1, 1024>>>(loss, static_cast<double*>(out), rows, reduction, double(count));
   }
-  const int rc = nbf::launched("nbf_cuda_cross_entropy");
-  cudaDeviceSynchronize();
-  cudaFree(loss);
-  return rc;
+  return nbf::launched("nbf_cuda_cross_entropy");
 }
 
 NBF_API int nbf_cuda_cross_entropy_backward(int dtype, const void* x, int tgt_dtype, const void* tgt, const void* gy, void* gx,

@@ -1,6 +1,7 @@
 // Device discovery, memory and error reporting for libnbforge_cuda.so.
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <string>
 
 #include "common.cuh"
@@ -18,6 +19,22 @@ int record(cudaError_t err, const char* where) {
 int invalid(const char* message) {
   g_last_error = message;
   return static_cast<int>(cudaErrorInvalidValue);
+}
+
+void* scratch(int slot, size_t bytes) {
+  static void* buffers[kScratchSlots] = {};
+  static size_t sizes[kScratchSlots] = {};
+  static std::mutex mutex;
+  if (slot < 0 || slot >= kScratchSlots) return nullptr;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (bytes <= sizes[slot]) return buffers[slot];
+  if (buffers[slot] != nullptr) cudaFree(buffers[slot]);  // synchronises: earlier kernels may still use it
+  buffers[slot] = nullptr;
+  sizes[slot] = 0;
+  size_t grown = bytes + bytes / 4;  // some headroom for slowly growing sizes
+  if (record(cudaMalloc(&buffers[slot], grown), "cudaMalloc (scratch)") != 0) return nullptr;
+  sizes[slot] = grown;
+  return buffers[slot];
 }
 
 }  // namespace nbf
