@@ -73,7 +73,7 @@ describe("buildDataMatrix matches the dense Schur complement of the cost", () =>
     for (const { problem } of problems) {
       const a = buildDataMatrix(problem, { backend: "native" }).cost(problem.truth.R);
       const b = buildDataMatrix(problem, { backend: "cholmod" }).cost(problem.truth.R);
-      expect(Math.abs(a - b)).toBeLessThan(1e-12 * a);
+      expect(Math.abs(a - b)).toBeLessThan(1e-10 * a); // different orderings round differently
     }
   });
 

@@ -9,7 +9,6 @@
 // divides the work by the block size and keeps blocks together in the order.
 #include <algorithm>
 #include <cstdint>
-#include <queue>
 #include <utility>
 #include <vector>
 
@@ -110,17 +109,31 @@ std::vector<int32_t> minimum_degree(int64_t n, const int32_t* indptr, const int3
   std::vector<int64_t> degree(m, 0), elem_weight(m, 0), outside(m, -1);
   std::vector<int64_t> mark(m, -1);
   int64_t stamp = 0, remaining = n;
-  using Entry = std::pair<int64_t, int32_t>;
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
+  // Variables in doubly linked lists by degree (degrees are below n), so
+  // picking the minimum and moving a variable are O(1) (as in AMD).
+  std::vector<int32_t> head(n + 1, -1), next(m, -1), prev(m, -1);
+  auto insert = [&](int32_t v) {
+    const int64_t d = degree[v];
+    next[v] = head[d];
+    prev[v] = -1;
+    if (head[d] >= 0) prev[head[d]] = v;
+    head[d] = v;
+  };
+  auto remove = [&](int32_t v) {
+    if (prev[v] >= 0) next[prev[v]] = next[v];
+    else head[degree[v]] = next[v];
+    if (next[v] >= 0) prev[next[v]] = prev[v];
+  };
   for (int64_t v = 0; v < m; ++v) {
     for (int32_t u : adj_var[v]) degree[v] += weight[u];
-    heap.push({degree[v], static_cast<int32_t>(v)});
+    insert(static_cast<int32_t>(v));
   }
+  int64_t min_degree = 0;
   std::vector<int32_t> lp;
-  while (!heap.empty()) {
-    const auto [deg, p] = heap.top();
-    heap.pop();
-    if (status[p] != 0 || deg != degree[p]) continue;  // stale entry
+  for (int64_t step = 0; step < m; ++step) {
+    while (head[min_degree] < 0) ++min_degree;
+    const int32_t p = head[min_degree];
+    remove(p);
     // The new element's variables: p's variable neighbours and the variables
     // of every element p touches (those elements are absorbed into p).
     ++stamp;
@@ -190,8 +203,10 @@ std::vector<int32_t> minimum_degree(int64_t n, const int32_t* indptr, const int3
       int64_t d = var_sum + others + elem_sum;
       d = std::min(d, degree[i] + others);
       d = std::min(d, remaining - weight[i]);
+      remove(i);
       degree[i] = std::max<int64_t>(d, 0);
-      heap.push({degree[i], i});
+      insert(i);
+      min_degree = std::min(min_degree, degree[i]);
     }
     // Every element that held p was absorbed into p, so the live elements'
     // weights (elem_weight) still count live variables only.
