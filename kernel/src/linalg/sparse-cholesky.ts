@@ -1,8 +1,8 @@
 // Sparse Cholesky A + shift·I = P L Lᵀ Pᵀ of a symmetric positive definite
 // SparseMatrix (stored by its upper triangle). Two backends, one behaviour:
 //  - "cholmod": SuiteSparse's CHOLMOD, loaded with dlopen where the system has it;
-//  - "native":  our own (native/src/sparse): minimum-degree ordering on the
-//    quotient graph, elimination tree, up-looking numeric factorisation.
+//  - "native":  our own (native/src/sparse): approximate minimum degree
+//    ordering, then a multifrontal factorisation over supernodes.
 // The symbolic analysis (ordering, pattern of L) is kept, so refactor() with
 // the same pattern only redoes the numbers.
 import { isFloat64Array } from "./matrix.js";
