@@ -2,7 +2,7 @@
 // parameters to an uninterrupted run (dropout on, gradient accumulation,
 // clipping, a warmup+cosine schedule, a shuffling loader crossing epochs);
 // gradient accumulation equals one big batch; hooks and callbacks fire.
-import { AdamW, SGD, ArrayDataset, DataLoader, GPT, Module, Trainer, WarmupCosineLR, crossEntropy, tensor, zeros, type Batch, type StepLog, type Tensor } from "nbforge";
+import { AdamW, SGD, ArrayDataset, fit, DataLoader, GPT, Module, Trainer, WarmupCosineLR, crossEntropy, tensor, zeros, type Batch, type StepLog, type Tensor } from "nbforge";
 import { emulateCudaForTests } from "nbforge/dist/tensor/device.js";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -110,7 +110,8 @@ describe("Trainer", () => {
   test("evaluation hooks, callbacks and final checkpoint", () => {
     const seen: string[] = [];
     const run = makeRun({ seed: 2, dataSeed: 1, maxSteps: 4 });
-    const t = new Trainer({
+    // fit() builds the Trainer and runs it.
+    const t = fit({
       ...run.trainer.options,
       evaluate: (m, step) => {
         expect(m.training).toBe(false);
@@ -120,7 +121,7 @@ describe("Trainer", () => {
       checkpointDir: join(dir, "final"),
       callbacks: [{ onStep: (l) => seen.push(`step ${l.step}`), onEvaluate: (s, m) => seen.push(`eval ${s} ${m.step2}`), onCheckpoint: (s) => seen.push(`ckpt ${s}`), onEnd: () => seen.push("end") }],
     });
-    t.fit();
+    expect(t.step).toBe(4);
     expect(seen).toEqual(["step 1", "step 2", "eval 2 4", "step 3", "step 4", "eval 4 8", "ckpt 4", "end"]);
     expect(run.model.training).toBe(true);
     expect(() => new Trainer({ ...run.trainer.options, gradAccumulation: 0 })).toThrow(/gradAccumulation must be a positive integer/);

@@ -211,3 +211,10 @@ export class Trainer<M extends Module = Module> {
     return this.history;
   }
 }
+
+/** Trains with a new Trainer (see TrainerOptions) and returns it, history and evaluations included. */
+export function fit<M extends Module>(options: TrainerOptions<M>): Trainer<M> {
+  const trainer = new Trainer(options);
+  trainer.fit();
+  return trainer;
+}
