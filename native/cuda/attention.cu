@@ -8,6 +8,7 @@
 //   dV = P^T dO, dP = dO V^T, dS = P (dP - rowsum(P dP)), dQ = scale dS K, dK = scale dS^T Q
 // A row that sees no key gives NaN (as PyTorch) in the forward and no gradient.
 #include "common.cuh"
+#include "device_util.cuh"
 
 extern "C" int nbf_cuda_sgemm_batched(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                                       const float* a, int64_t lda, int64_t stride_a, const float* b, int64_t ldb,
@@ -18,28 +19,8 @@ extern "C" int nbf_cuda_softmax_backward_f32(int log, const float* d_y, const fl
 
 namespace {
 
-__device__ __forceinline__ float max_nan(float a, float b) { return (a != a || a > b) ? a : b; }
-
-__device__ float block_max(float v, float* scratch) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-  for (int o = 16; o > 0; o >>= 1) v = max_nan(v, __shfl_xor_sync(0xffffffffu, v, o));
-  __syncthreads();
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  v = lane < warps ? scratch[lane] : -INFINITY;
-  for (int o = 16; o > 0; o >>= 1) v = max_nan(v, __shfl_xor_sync(0xffffffffu, v, o));
-  return v;
-}
-__device__ double block_sum(double v, double* scratch) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  __syncthreads();
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  v = lane < warps ? scratch[lane] : 0.0;
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
+using nbf::block_sum;
+using nbf::max_nan;
 
 // In place: row (b, i) of s [batch*lq, lk] (already scale QK^T) becomes its probabilities.
 __global__ void masked_softmax(float* __restrict__ s, const float* __restrict__ mask, int64_t lq, int64_t lk, int causal,
@@ -62,18 +43,12 @@ __global__ void masked_softmax(float* __restrict__ s, const float* __restrict__ 
     sr[j] = v;
     m = max_nan(m, v);
   }
-  m = block_max(m, fs);
+  m = nbf::block_max_nan(m, fs);
   double sum = 0;
   for (int64_t j = threadIdx.x; j < seen; j += blockDim.x) sum += double(expf(sr[j] - m));
   sum = block_sum(sum, ds);
   const float inv = float(1.0 / sum);
   for (int64_t j = threadIdx.x; j < lk; j += blockDim.x) sr[j] = j < seen ? expf(sr[j] - m) * inv : 0.0f;
-}
-
-int threads_for(int64_t n) {
-  int64_t t = (n + 3) / 4;
-  t = (t + 31) / 32 * 32;
-  return int(t < 32 ? 32 : (t > 1024 ? 1024 : t));
 }
 
 // P [batch, lq, lk] = softmax(scale Q K^T + M) with causal limits.
@@ -82,7 +57,7 @@ int probabilities(const float* q, const float* k, const float* mask, float* p, i
   if (int rc = nbf_cuda_sgemm_batched(0, 1, lq, lk, d, scale, q, d, lq * d, k, d, lk * d, 0.0f, p, lk, lq * lk, batch)) return rc;
   const int64_t rows = batch * lq;
   if (rows > 2147483647LL) return nbf::invalid("nbf_cuda_attention: too many rows");
-  masked_softmax<<<unsigned(rows), threads_for(lk)>>>(p, mask, lq, lk, causal, zero_empty);
+  masked_softmax<<<unsigned(rows), nbf::row_threads(lk)>>>(p, mask, lq, lk, causal, zero_empty);
   return nbf::launched("nbf_cuda_attention softmax");
 }
 

@@ -3,6 +3,7 @@
 // nearest even as the CPU does), fill, arange, Philox random numbers (the same
 // stream as the CPU for the same seed and counter: philox.h) and the dropout mask.
 #include "common.cuh"
+#include "device_util.cuh"
 
 namespace {
 
@@ -112,23 +113,6 @@ __global__ void arange_kernel(int dt, char* p, int64_t n, double start, double s
   NBF_GRID_STRIDE(i, n) store_f(dt, p, i, start + double(i) * step);
 }
 
-// Philox4x32-10, word for word as native/src/tensor/philox.h.
-__device__ __forceinline__ void philox_block(uint32_t k0, uint32_t k1, uint64_t counter, uint32_t out[4]) {
-  uint32_t c0 = uint32_t(counter), c1 = uint32_t(counter >> 32), c2 = 0, c3 = 0, a = k0, b = k1;
-#pragma unroll
-  for (int r = 0; r < 10; ++r) {
-    const uint32_t hi0 = __umulhi(0xD2511F53u, c0), lo0 = 0xD2511F53u * c0;
-    const uint32_t hi1 = __umulhi(0xCD9E8D57u, c2), lo1 = 0xCD9E8D57u * c2;
-    c0 = hi1 ^ c1 ^ a;
-    c1 = lo1;
-    c2 = hi0 ^ c3 ^ b;
-    c3 = lo0;
-    a += 0x9E3779B9u;
-    b += 0xBB67AE85u;
-  }
-  out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
-}
-
 // One Philox block per thread iteration: 4 float32 values or 2 float64 values,
 // uniform in [a, b) (kind 0) or normal(a, b) by Box-Muller (kind 1), computed in
 // double as the CPU path does.
@@ -139,7 +123,7 @@ __global__ void random_kernel(int kind, int dt, char* p, int64_t n, uint32_t k0,
   const double two_pi = 6.283185307179586;
   NBF_GRID_STRIDE(blk, blocks) {
     uint32_t r[4];
-    philox_block(k0, k1, counter + uint64_t(blk), r);
+    nbf::philox_block(k0, k1, counter + uint64_t(blk), r);
     double v[4] = {0, 0, 0, 0};
     if (f32) {
       for (int j = 0; j < 4; ++j) v[j] = double(r[j] >> 8) * (1.0 / 16777216.0);

@@ -4,6 +4,7 @@
 // the same seed and counter), block-wise int8/int4 quantize and dequantize.
 // Indices must have been checked with nbf_cuda_check_index first.
 #include "common.cuh"
+#include "device_util.cuh"
 
 namespace {
 
@@ -106,22 +107,6 @@ __global__ void topk_kernel(const T* __restrict__ x, int64_t n, int64_t k, bool 
 }
 
 // ---- multinomial ----
-__device__ __forceinline__ void philox_block(uint32_t k0, uint32_t k1, uint64_t counter, uint32_t out[4]) {
-  uint32_t c0 = uint32_t(counter), c1 = uint32_t(counter >> 32), c2 = 0, c3 = 0, a = k0, b = k1;
-#pragma unroll
-  for (int r = 0; r < 10; ++r) {
-    const uint32_t hi0 = __umulhi(0xD2511F53u, c0), lo0 = 0xD2511F53u * c0;
-    const uint32_t hi1 = __umulhi(0xCD9E8D57u, c2), lo1 = 0xCD9E8D57u * c2;
-    c0 = hi1 ^ c1 ^ a;
-    c1 = lo1;
-    c2 = hi0 ^ c3 ^ b;
-    c3 = lo0;
-    a += 0x9E3779B9u;
-    b += 0xBB67AE85u;
-  }
-  out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
-}
-
 // Per row: 0 ok, 1 a bad weight at `col` (value), 2 the row sums to 0, 3 too few positive weights.
 struct RowStatus {
   int32_t kind;
@@ -157,7 +142,7 @@ __global__ void multinomial_draw(const double* __restrict__ p, int64_t rows, int
     int64_t* o = out + r * samples;
     auto uniform = [&](int64_t s) {
       uint32_t b[4];
-      philox_block(k0, k1, counter + uint64_t(r * samples + s), b);
+      nbf::philox_block(k0, k1, counter + uint64_t(r * samples + s), b);
       return double(((uint64_t(b[0]) << 32) | b[1]) >> 11) * (1.0 / 9007199254740992.0);
     };
     if (replacement) {

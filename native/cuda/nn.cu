@@ -8,40 +8,15 @@
 #include <cfloat>
 
 #include "common.cuh"
+#include "device_util.cuh"
 
 namespace {
 
 using nbf::Walk;
+using nbf::block_sum;
 
-__device__ __forceinline__ double warp_sum(double v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-__device__ double block_sum(double v, double* scratch) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-  v = warp_sum(v);
-  __syncthreads();
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  v = lane < warps ? scratch[lane] : 0.0;
-  return warp_sum(v);
-}
-__device__ double block_max(double v, double* scratch) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-  for (int o = 16; o > 0; o >>= 1) v = fmax(v, __shfl_xor_sync(0xffffffffu, v, o));
-  __syncthreads();
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  v = lane < warps ? scratch[lane] : -INFINITY;
-  for (int o = 16; o > 0; o >>= 1) v = fmax(v, __shfl_xor_sync(0xffffffffu, v, o));
-  return v;
-}
+int threads_for(int64_t n) { return nbf::row_threads(n); }
 
-int threads_for(int64_t n) {
-  int64_t t = (n + 3) / 4;
-  t = (t + 31) / 32 * 32;
-  return int(t < 32 ? 32 : (t > 1024 ? 1024 : t));
-}
 
 __device__ __forceinline__ int64_t index_at(const void* p, bool i64, int64_t i) {
   return i64 ? static_cast<const int64_t*>(p)[i] : int64_t(static_cast<const int32_t*>(p)[i]);
@@ -155,7 +130,7 @@ template <typename T>
 __device__ double row_lse(const T* z, int64_t n, double* ds) {
   double m = -INFINITY;
   for (int64_t c = threadIdx.x; c < n; c += blockDim.x) m = fmax(m, double(z[c]));
-  m = block_max(m, ds);
+  m = nbf::block_fmax(m, ds);
   if (!isfinite(m)) return m;
   double s = 0;
   for (int64_t c = threadIdx.x; c < n; c += blockDim.x) s += exp(double(z[c]) - m);
@@ -214,6 +189,14 @@ __global__ void ce_bwd(const T* __restrict__ x, const void* tgt, bool i64, const
   for (int64_t c = threadIdx.x; c < n; c += blockDim.x) {
     const double p = exp(double(z[c]) - lse);
     g[c] = T(s * (p - off - (c == t ? 1.0 - eps : 0.0)));
+  }
+}
+
+// stats [rows, 2] (double) -> float mean and rstd arrays (ABI 1's norm outputs).
+__global__ void split_stats(const double* __restrict__ stats, float* __restrict__ mean, float* __restrict__ rstd, int64_t rows) {
+  NBF_GRID_STRIDE(r, rows) {
+    if (mean != nullptr) mean[r] = float(stats[2 * r]);
+    if (rstd != nullptr) rstd[r] = float(stats[2 * r + 1]);
   }
 }
 
@@ -378,3 +361,20 @@ NBF_API int nbf_cuda_cross_entropy_backward(int dtype, const void* x, int tgt_dt
                                                        static_cast<double*>(gx), n, ignore, smoothing, reduction, double(count));
   return nbf::launched("nbf_cuda_cross_entropy_backward");
 }
+
+// ABI 1: float32 norm with float mean / rstd outputs (either may be null).
+NBF_API int nbf_cuda_norm_f32(int rms, const float* x, const float* w, const float* b, float* y, float* mean, float* rstd,
+                              int64_t rows, int64_t n, double eps) {
+  if (rows < 0 || n < 0 || rows > 2147483647LL) return nbf::invalid("nbf_cuda_norm_f32: bad size");
+  if (rows == 0 || n == 0) return 0;
+  double* stats = nullptr;
+  if (mean != nullptr || rstd != nullptr) {
+    stats = static_cast<double*>(nbf::scratch(nbf::kScratchStats, size_t(rows) * 2 * sizeof(double)));
+    if (stats == nullptr) return static_cast<int>(cudaErrorMemoryAllocation);
+  }
+  if (int rc = nbf_cuda_norm(nbf::kF32, rms, x, w, b, y, stats, rows, n, eps)) return rc;
+  if (stats == nullptr) return 0;
+  split_stats<<<nbf::grid_for(rows, 256), 256>>>(stats, mean, rstd, rows);
+  return nbf::launched("nbf_cuda_norm_f32");
+}
+

@@ -4,6 +4,7 @@
 // correction. Sums accumulate in double; NaN propagates through max/min and is
 // what argmax/argmin pick (the first NaN); ties pick the lowest index.
 #include "common.cuh"
+#include "device_util.cuh"
 
 namespace {
 
@@ -16,22 +17,6 @@ __device__ __forceinline__ bool takes(bool is_max, T b, int64_t bi, T v, int64_t
   return is_max ? v > b : v < b;
 }
 
-__device__ __forceinline__ double warp_sum(double v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-
-// Block-wide double sum (every thread gets it); blockDim.x is a multiple of 32.
-__device__ double block_sum(double v, double* scratch) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-  v = warp_sum(v);
-  __syncthreads();
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  v = lane < warps ? scratch[lane] : 0.0;
-  return warp_sum(v);
-}
-
 // inner == 1: one block per row.
 template <typename T>
 __global__ void reduce_rows(int op, const T* __restrict__ x, void* __restrict__ out, int64_t red, double correction) {
@@ -42,7 +27,7 @@ __global__ void reduce_rows(int op, const T* __restrict__ x, void* __restrict__ 
   if (op <= 1 || op == 6) {
     double s = 0;
     for (int64_t r = threadIdx.x; r < red; r += blockDim.x) s += double(row[r]);
-    s = block_sum(s, ds);
+    s = nbf::block_sum(s, ds);
     double result = op == 0 ? s : s / double(red);
     if (op == 6) {
       const double mean = result;
@@ -51,7 +36,7 @@ __global__ void reduce_rows(int op, const T* __restrict__ x, void* __restrict__ 
         const double d = double(row[r]) - mean;
         q += d * d;
       }
-      q = block_sum(q, ds);
+      q = nbf::block_sum(q, ds);
       result = q / fmax(0.0, double(red) - correction);
     }
     if (threadIdx.x == 0) static_cast<T*>(out)[blockIdx.x] = T(result);
@@ -114,17 +99,11 @@ __global__ void reduce_cols(int op, const T* __restrict__ x, void* __restrict__ 
   }
 }
 
-int threads_for(int64_t n) {
-  int64_t t = (n + 3) / 4;
-  t = (t + 31) / 32 * 32;
-  return int(t < 32 ? 32 : (t > 1024 ? 1024 : t));
-}
-
 template <typename T>
 int launch(int op, const T* x, void* out, int64_t outer, int64_t red, int64_t inner, double correction) {
   if (inner == 1) {
     if (outer > 2147483647LL) return nbf::invalid("nbf_cuda_reduce: more than 2^31-1 rows");
-    reduce_rows<T><<<unsigned(outer), threads_for(red)>>>(op, x, out, red, correction);
+    reduce_rows<T><<<unsigned(outer), nbf::row_threads(red)>>>(op, x, out, red, correction);
   } else {
     reduce_cols<T><<<nbf::grid_for(outer * inner, 256), 256>>>(op, x, out, outer, red, inner, correction);
   }
