@@ -84,7 +84,7 @@ export interface TextDatasetOptions {
   addEos?: boolean;
 }
 
-/** One example per text: inputIds, and labels = inputIds (a causal LM shifts them itself). */
+/** One example per text: inputIds, and labels = inputIds (Hugging Face's convention: the loss compares logits[:, :-1] with labels[:, 1:]). */
 export class TextDataset implements Dataset<{ inputIds: number[]; labels: number[] }> {
   private readonly texts: string[];
   constructor(readonly tokenizer: TextTokenizer, source: readonly string[] | readonly Record<string, unknown>[], readonly options: TextDatasetOptions = {}) {
