@@ -7,7 +7,8 @@ import { spawnSync } from "node:child_process";
 import { buildDataMatrix } from "nbforge/dist/slam/data-matrix.js";
 import { simulate } from "nbforge/dist/slam/simulate.js";
 import { solve } from "nbforge/dist/slam/solve.js";
-import { ComplexLiftedMatrix, certifyComplex, complexForm } from "nbforge/dist/slam/complex-relaxation.js";
+import { certifyComplex, complexForm } from "nbforge/dist/slam/complex-relaxation.js";
+import { LiftedMatrix } from "nbforge/dist/slam/lifted-matrix.js";
 import { BlockManifold } from "nbforge/dist/slam/stiefel.js";
 import { gaussian } from "./helpers.js";
 
@@ -46,7 +47,7 @@ describe("complex certificate", () => {
     const normal = gaussian(20 + r);
     const m = new BlockManifold("sphere", n, 2, r);
     const x = m.retract(new Float64Array(m.size), Float64Array.from({ length: m.size }, normal));
-    const cert = certifyComplex(qc, new ComplexLiftedMatrix(dm), x, r);
+    const cert = certifyComplex(qc, new LiftedMatrix(dm, "complex"), x, r);
     const py = spawnSync(PYTHON, ["-c", SCRIPT], { input: JSON.stringify({ n, r, Q: Array.from(dense), x: Array.from(x) }), encoding: "utf8" });
     expect(py.stderr).toBe("");
     const ref = JSON.parse(py.stdout) as { lambdaMin: number; cost: number };

@@ -11,7 +11,7 @@ import { addon } from "@nbforge/native";
 export type ManifoldKind = "stiefel" | "sphere";
 
 interface SlamAddon {
-  slamProject(kind: number, y: Float64Array, v: Float64Array, n: number, d: number, r: number, scale: number): Float64Array;
+  slamProject(kind: number, y: Float64Array, v: Float64Array, n: number, d: number, r: number, scale: number, out?: Float64Array): Float64Array;
   slamRetract(kind: number, y: Float64Array, v: Float64Array, n: number, d: number, r: number): Float64Array;
   slamLambda(kind: number, y: Float64Array, g: Float64Array, n: number, d: number, r: number): Float64Array;
   slamHessian(
@@ -24,6 +24,7 @@ interface SlamAddon {
     d: number,
     r: number,
     scale: number,
+    out?: Float64Array,
   ): Float64Array;
   slamRound(kind: number, y: Float64Array, n: number, d: number, r: number): Float64Array;
   slamComplexLift(x: Float64Array, n: number, r: number): Float64Array;
@@ -58,9 +59,9 @@ export class BlockManifold {
     return this.n * this.d * this.r;
   }
 
-  /** scale · P_Y(V), the projection onto the tangent space at Y. */
-  project(y: Float64Array, v: Float64Array, scale = 1): Float64Array {
-    return slamNative.slamProject(this.#code, y, v, this.n, this.d, this.r, scale);
+  /** scale · P_Y(V), the projection onto the tangent space at Y (into out when given; out may be v). */
+  project(y: Float64Array, v: Float64Array, scale = 1, out?: Float64Array): Float64Array {
+    return slamNative.slamProject(this.#code, y, v, this.n, this.d, this.r, scale, out);
   }
 
   /** Retr_Y(V): polar factor per block (Stiefel) or normalisation (sphere). */
@@ -73,9 +74,9 @@ export class BlockManifold {
     return slamNative.slamLambda(this.#code, y, g, this.n, this.d, this.r);
   }
 
-  /** scale · P_Y(QV − Λ V): the Riemannian Hessian of tr(Yᵀ Q Y) is this with scale 2. */
-  hessian(y: Float64Array, qv: Float64Array, v: Float64Array, lambda: Float64Array, scale: number): Float64Array {
-    return slamNative.slamHessian(this.#code, y, qv, v, lambda, this.n, this.d, this.r, scale);
+  /** scale · P_Y(QV − Λ V): the Riemannian Hessian of tr(Yᵀ Q Y) is this with scale 2 (into out; out may be qv or v). */
+  hessian(y: Float64Array, qv: Float64Array, v: Float64Array, lambda: Float64Array, scale: number, out?: Float64Array): Float64Array {
+    return slamNative.slamHessian(this.#code, y, qv, v, lambda, this.n, this.d, this.r, scale, out);
   }
 
   /** Rounds Y to n rotations (row-major d×d): thin SVD + sign fix (Stiefel) or top complex singular vector. */

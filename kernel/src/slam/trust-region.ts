@@ -23,6 +23,12 @@ export interface TrustRegionOptions {
   kappa?: number;
   theta?: number;
   preconditioner?: Preconditioner;
+  /**
+   * Called at each new iterate with its multipliers Λ: a returned
+   * preconditioner replaces `preconditioner` there (the staircase passes the
+   * Newton-like (Q − Λ + σI)⁻¹ once it factors); null keeps the default.
+   */
+  preconditionerAt?: (point: { y: Float64Array; lambda: Float64Array; gradientNorm: number }) => Preconditioner | null;
   /** Called after each outer iteration. */
   onIteration?: (state: { iteration: number; cost: number; gradientNorm: number; radius: number; innerIterations: number }) => void;
 }
@@ -72,7 +78,11 @@ function truncatedCG(
   theta: number,
   floor: number,
 ): InnerResult {
-  const hess = (v: Float64Array): Float64Array => m.hessian(s.y, q(v, m.r), v, s.lambda, 2);
+  // Q v is a fresh array (from the data matrix); the Hessian overwrites it in place.
+  const hess = (v: Float64Array): Float64Array => {
+    const qv = q(v, m.r);
+    return m.hessian(s.y, qv, v, s.lambda, 2, qv);
+  };
   let eta: Float64Array = new Float64Array(m.size);
   let heta: Float64Array = new Float64Array(m.size);
   const r: Float64Array = Float64Array.from(s.grad);
@@ -129,10 +139,18 @@ export function riemannianTrustRegion(
   const maxInner = options.maxInnerIterations ?? 1000;
   const kappa = options.kappa ?? 0.1;
   const theta = options.theta ?? 1;
-  const precondition = (v: Float64Array): Float64Array =>
-    options.preconditioner ? m.project(s.y, options.preconditioner(v, m.r)) : Float64Array.from(v);
+  let current = options.preconditioner;
+  const precondition = (v: Float64Array): Float64Array => {
+    if (!current) return Float64Array.from(v);
+    const z = current(v, m.r);
+    return m.project(s.y, z, 1, z);
+  };
+  const choosePreconditioner = (): void => {
+    current = options.preconditionerAt?.({ y: s.y, lambda: s.lambda, gradientNorm: s.gradNorm }) ?? options.preconditioner;
+  };
 
   let s = evaluate(m, q, y0);
+  choosePreconditioner();
   // Start with the radius of the preconditioned gradient step, the natural scale.
   let radius = Math.sqrt(Math.max(m.inner(precondition(s.grad), s.grad), 1e-300));
   const maxRadius = radius * 1e4;
@@ -158,6 +176,7 @@ export function riemannianTrustRegion(
       const decrease = s.cost - proposal.cost;
       s = proposal;
       accepted = true;
+      if (s.gradNorm > gradTol) choosePreconditioner();
       if (Math.abs(decrease) <= relTol * Math.max(1, Math.abs(s.cost)) && s.gradNorm <= 1e3 * gradTol) {
         stop = "decrease";
         options.onIteration?.({ iteration, cost: s.cost, gradientNorm: s.gradNorm, radius, innerIterations: inner.iterations });

@@ -14,6 +14,8 @@ namespace slam {
 
 enum Manifold : int { kStiefel = 0, kSphere = 1 };
 
+// Ranks r up to 64 (the bindings check): blocks are worked on in stack buffers.
+
 // out = scale * P_Y(V), the orthogonal projection onto the tangent space at Y.
 void project(Manifold m, const double* y, const double* v, int64_t n, int d, int64_t r,
              double scale, double* out);

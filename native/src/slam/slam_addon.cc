@@ -63,16 +63,24 @@ Shape shape(const Napi::CallbackInfo& info, size_t at, const char* fn) {
   if (d != 2 && d != 3) fail(info.Env(), std::string(fn) + ": d must be 2 or 3");
   if (kind == 1 && d != 2) fail(info.Env(), std::string(fn) + ": the sphere manifold needs d = 2");
   if (kind == 0 && r < d) fail(info.Env(), std::string(fn) + ": St(d, r) needs r >= d");
+  if (r < 1 || r > 64) fail(info.Env(), std::string(fn) + ": the rank r must be between 1 and 64");
   return Shape{static_cast<Manifold>(kind), n, static_cast<int>(d), r};
 }
 
-// slamProject(kind, y, v, n, d, r, scale)
+// An optional output array at position i (reused by the caller: allocating
+// large typed arrays costs more than the arithmetic).
+Napi::Float64Array output(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t size) {
+  if (info.Length() > i && !info[i].IsUndefined()) return f64(info, i, fn, "out", size);
+  return Napi::Float64Array::New(info.Env(), size);
+}
+
+// slamProject(kind, y, v, n, d, r, scale, out?) (out may be v)
 Napi::Value Project(const Napi::CallbackInfo& info) {
   const char* fn = "slamProject";
   const Shape s = shape(info, 3, fn);
   auto y = f64(info, 1, fn, "y", s.size());
   auto v = f64(info, 2, fn, "v", s.size());
-  auto out = Napi::Float64Array::New(info.Env(), s.size());
+  auto out = output(info, 7, fn, s.size());
   nbforge::slam::project(s.m, y.Data(), v.Data(), s.n, s.d, s.r, number(info, 6, fn, "scale"),
                          out.Data());
   return out;
@@ -100,7 +108,7 @@ Napi::Value Lambda(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// slamHessian(kind, y, qv, v, lambda, n, d, r, scale)
+// slamHessian(kind, y, qv, v, lambda, n, d, r, scale, out?) (out may be qv or v)
 Napi::Value Hessian(const Napi::CallbackInfo& info) {
   const char* fn = "slamHessian";
   const Shape s = shape(info, 5, fn);
@@ -108,7 +116,7 @@ Napi::Value Hessian(const Napi::CallbackInfo& info) {
   auto qv = f64(info, 2, fn, "qv", s.size());
   auto v = f64(info, 3, fn, "v", s.size());
   auto lambda = f64(info, 4, fn, "lambda", s.n * s.d * s.d);
-  auto out = Napi::Float64Array::New(info.Env(), s.size());
+  auto out = output(info, 9, fn, s.size());
   nbforge::slam::hessian(s.m, y.Data(), qv.Data(), v.Data(), lambda.Data(), s.n, s.d, s.r,
                          number(info, 8, fn, "scale"), out.Data());
   return out;

@@ -1,0 +1,154 @@
+// The certificate matrix S = Q − Λ (+ shift·I) in sparse form. Q is dense (a
+// Schur complement) and never formed; instead the lifted matrix
+//   K = [[B, −V], [−Vᵀ, rotationBlock − Λ + shift·I]]
+// has S + shift·I as its Schur complement, so a sparse Cholesky of K exists
+// exactly when S + shift·I ≻ 0 and solving K [p; x] = [0; b] applies
+// (S + shift·I)⁻¹. For the complex relaxation (2-D, CPL-SLAM) the rotation part
+// is lifted through Lift = (L₀, L₁) (L₀u = (u₀, −u₁), L₁u = (u₁, u₀) per block):
+//   K̃ = [[B, 0, −V L₀], [0, B, −V L₁], [·, ·, Σ_s L_sᵀ rotationBlock L_s − Λ̃ + shift·I]],
+// whose Schur complement is Q̃ − Λ̃ + shift·I. The pattern does not depend on Λ
+// or the shift, so the symbolic analysis is done once and later factorisations
+// only redo the numbers.
+//
+// Uses: the complex certificate (a rigorous λ_min > −η), and the staircase's
+// Newton preconditioner (S + σI)⁻¹, the inverse of the Riemannian Hessian's
+// matrix near a minimiser.
+import { SparseMatrix } from "../linalg/sparse.js";
+import { sparseCholesky, type SparseCholeskyBackend, type SparseCholeskyFactor } from "../linalg/sparse-cholesky.js";
+import type { DataMatrix } from "./data-matrix.js";
+
+export interface LiftedSolver {
+  /** (S + shift·I)⁻¹ X for X of rows×k values, column-major. Valid until the matrix is factored again. */
+  solveMany(b: Float64Array, k: number): Float64Array;
+}
+
+export class LiftedMatrix {
+  readonly kind: "real" | "complex";
+  /** Rows of the rotation part: dn (real) or 2n (complex). */
+  readonly rows: number;
+  readonly size: number;
+  readonly #n: number;
+  readonly #d: number;
+  readonly #offset: number;
+  readonly #row: Int32Array;
+  readonly #col: Int32Array;
+  readonly #base: Float64Array;
+  /** Positions in the value array of each block's multiplier slots (upper triangle, row-major). */
+  readonly #slots: number;
+  readonly #backend: SparseCholeskyBackend;
+  #factor: SparseCholeskyFactor | null = null;
+
+  constructor(dm: DataMatrix, kind: "real" | "complex", backend: SparseCholeskyBackend = "auto") {
+    if (kind === "complex" && dm.d !== 2) throw new RangeError("LiftedMatrix: the complex relaxation is for 2-D problems");
+    const { n, d } = dm;
+    const B = dm.translationLaplacian;
+    const V = dm.coupling;
+    const RB = dm.rotationBlock;
+    const m = B.rows;
+    const copies = kind === "real" ? 1 : 2;
+    this.kind = kind;
+    this.#n = n;
+    this.#d = d;
+    this.rows = n * d;
+    this.#offset = copies * m;
+    this.size = copies * m + n * d;
+    this.#backend = backend;
+    const slotsPerBlock = kind === "real" ? (d * (d + 1)) / 2 : 2;
+    const count = copies * (B.nnz + V.nnz + RB.nnz) + n * slotsPerBlock;
+    const row = new Int32Array(count);
+    const col = new Int32Array(count);
+    const val = new Float64Array(count);
+    let k = 0;
+    const push = (r: number, c: number, v: number): void => {
+      row[k] = Math.min(r, c);
+      col[k] = Math.max(r, c);
+      val[k++] = v;
+    };
+    for (let r = 0; r < m; r++) {
+      for (let p = B.indptr[r]; p < B.indptr[r + 1]; p++) {
+        for (let s = 0; s < copies; s++) push(s * m + r, s * m + B.indices[p], B.values[p]);
+      }
+    }
+    const u0 = this.#offset;
+    for (let r = 0; r < m; r++) {
+      for (let p = V.indptr[r]; p < V.indptr[r + 1]; p++) {
+        const c = V.indices[p];
+        const v = V.values[p];
+        if (kind === "real") {
+          push(r, u0 + c, -v);
+          continue;
+        }
+        const a = c & 1;
+        push(r, u0 + c, a === 1 ? v : -v); // −(V L₀): sign −1 on component 1
+        push(m + r, u0 + c - a + (1 - a), -v); // −(V L₁): the components swap
+      }
+    }
+    for (let r = 0; r < RB.rows; r++) {
+      for (let p = RB.indptr[r]; p < RB.indptr[r + 1]; p++) {
+        const c = RB.indices[p];
+        const v = RB.values[p];
+        if (kind === "real") {
+          push(u0 + r, u0 + c, v);
+          continue;
+        }
+        const a = r & 1;
+        const b = c & 1;
+        push(u0 + r, u0 + c, a === b ? v : -v); // L₀ᵀ · L₀: sign (−1)^(a+b)
+        push(u0 + r - a + (1 - a), u0 + c - b + (1 - b), v); // L₁ᵀ · L₁: both components swap
+      }
+    }
+    this.#slots = k;
+    for (let i = 0; i < n; i++) {
+      if (kind === "complex") {
+        push(u0 + 2 * i, u0 + 2 * i, 0);
+        push(u0 + 2 * i + 1, u0 + 2 * i + 1, 0);
+        continue;
+      }
+      for (let a = 0; a < d; a++) for (let b = a; b < d; b++) push(u0 + i * d + a, u0 + i * d + b, 0);
+    }
+    this.#row = row;
+    this.#col = col;
+    this.#base = val;
+  }
+
+  /**
+   * Factors S + shift·I with S = Q − Λ (Λ: n d×d blocks, row-major, as
+   * BlockManifold.lambda gives them; the complex kind reads λ_i = Λ_i[0][0];
+   * null for Λ = 0). Throws NotPositiveDefiniteError when it is not positive
+   * definite. A new factorisation invalidates earlier solvers.
+   */
+  factor(lambda: Float64Array | null, shift: number): LiftedSolver {
+    const n = this.#n;
+    const d = this.#d;
+    const values = Float64Array.from(this.#base);
+    let k = this.#slots;
+    for (let i = 0; i < n; i++) {
+      const block = i * d * d;
+      if (this.kind === "complex") {
+        const l = lambda === null ? 0 : lambda[block];
+        values[k++] = shift - l;
+        values[k++] = shift - l;
+        continue;
+      }
+      for (let a = 0; a < d; a++) {
+        for (let b = a; b < d; b++) values[k++] = (a === b ? shift : 0) - (lambda === null ? 0 : lambda[block + a * d + b]);
+      }
+    }
+    const a = SparseMatrix.fromTriplets(this.size, this.size, { row: this.#row, col: this.#col, value: values }, { symmetric: true });
+    if (this.#factor === null) this.#factor = sparseCholesky(a, { backend: this.#backend });
+    else this.#factor.refactor(a, 0);
+    const factor = this.#factor;
+    const { size, rows } = this;
+    const offset = this.#offset;
+    return {
+      solveMany(b: Float64Array, cols: number): Float64Array {
+        const rhs = new Float64Array(size * cols);
+        for (let c = 0; c < cols; c++) rhs.set(b.subarray(c * rows, (c + 1) * rows), c * size + offset);
+        const sol = factor.solveMany(rhs, cols);
+        const out = new Float64Array(rows * cols);
+        for (let c = 0; c < cols; c++) out.set(sol.subarray(c * size + offset, (c + 1) * size), c * rows);
+        return out;
+      },
+    };
+  }
+}
