@@ -268,6 +268,11 @@ export class Module {
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
   }
+
+  /** Shown by display(model) in a notebook: the module tree with parameter counts. */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return { "text/plain": this.toString() };
+  }
 }
 
 /** A list of modules named "0", "1", ... (PyTorch's nn.ModuleList), so block i's keys read "h.i.…". */
