@@ -116,11 +116,13 @@ function decode(b64: string): Float64Array {
 
 // Each case names an op; arrays travel as little-endian base64 and matrices
 // as flat row-major values plus their dimensions.
-const SCRIPT = String.raw`
+/** Python imports and the codec of runPython's arrays (dec: case values, enc: results); scripts start with it. */
+export const PYTHON_PRELUDE = String.raw`
 import sys, json, base64
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 def dec(v):
     if isinstance(v, dict):
@@ -129,7 +131,10 @@ def dec(v):
     return v
 
 def enc(a):
-    return base64.b64encode(np.ascontiguousarray(a, dtype="<f8").tobytes()).decode()
+    return base64.b64encode(np.ascontiguousarray(np.atleast_1d(a), dtype="<f8").tobytes()).decode()
+`;
+
+const SCRIPT = PYTHON_PRELUDE + String.raw`
 
 def run(c):
     op = c["op"]

@@ -4,26 +4,11 @@
 // from its definition (each residual as a row h with cost w·‖Z h‖², Z = [p R])
 // and takes the Schur complement densely: it shares nothing with Eq. 17.
 import type { Problem } from "nbforge/dist/slam/problem.js";
-import { runPython, type Case, type Result } from "../linalg/reference.js";
+import { PYTHON_PRELUDE, runPython, type Case, type Result } from "../linalg/reference.js";
 
 export type { Case, Result };
 
-const SCRIPT = String.raw`
-import sys, json, base64
-import numpy as np
-import scipy.linalg as la
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
-
-def dec(v):
-    if isinstance(v, dict):
-        if "f8" in v: return np.frombuffer(base64.b64decode(v["f8"]), dtype="<f8").copy()
-        return np.frombuffer(base64.b64decode(v["i4"]), dtype="<i4").copy()
-    return v
-
-def enc(a):
-    return base64.b64encode(np.ascontiguousarray(np.atleast_1d(a), dtype="<f8").tobytes()).decode()
-
+const SCRIPT = PYTHON_PRELUDE + String.raw`
 def upper_csr(c):
     n = c["n"]
     a = sp.csr_matrix((c["values"], c["indices"], c["indptr"]), shape=(n, n))
