@@ -46,6 +46,7 @@ describe(`cuda device status: ${why}`, () => {
   test("unknown devices are named in the error", () => {
     expect(() => zeros([2], { device: "tpu" as Device })).toThrow(/device: unknown device "tpu"; expected "cpu" or "cuda"/);
     expect(() => tensor([1]).to("gpu" as Device)).toThrow(/unknown dtype "gpu"/);
+    expect(() => tensor([1]).to("cuda:1" as Device)).toThrow('to: unknown device "cuda:1"; expected "cpu" or "cuda"');
   });
 
   test("every native cpu kernel has a cuda twin with the same name", () => {

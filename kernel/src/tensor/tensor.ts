@@ -297,7 +297,7 @@ export class Tensor {
   }
   /** A copy converted to a dtype, or moved to a device ("cpu", "cuda"); gradients flow back through either. */
   to(target: DType | Device | "cuda:0"): Tensor {
-    if (isDeviceName(target)) return dev.toDevice(this, target);
+    if (isDeviceName(target) || /^(cpu|cuda)\b/.test(String(target))) return dev.toDevice(this, target as Device);
     return views.cast(this, checkDType(target, "to"));
   }
   /** This tensor on the GPU (throws, saying why, where cuda is unavailable). */
