@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GPT, Generator, Llama, tensor, type Tensor } from "nbforge";
+import { GPT, Generator, Llama, attend, paddingMask, randn, tensor, type Tensor } from "nbforge";
 
 const gpt = (extra: Record<string, unknown> = {}) =>
   new GPT({ vocabSize: 50, nPositions: 64, nEmbd: 32, nLayer: 2, nHead: 4, embdPdrop: 0, attnPdrop: 0, residPdrop: 0, seed: 9, ...extra });
@@ -97,5 +97,31 @@ describe("checkpoints and the value head", () => {
     expect(() => GPT.fromPretrained(join(dir, "nothing-here"))).toThrow(/no config.json/);
     gpt().savePretrained(join(dir, "g"));
     expect(() => Llama.fromPretrained(join(dir, "g"))).toThrow(/model_type "gpt2"; Llama reads/);
+  });
+});
+
+describe("attention paths and padding", () => {
+  test("the composed attention (used with attention dropout) matches the fused kernel, with and without a cache", () => {
+    const q = randn([2, 3, 5, 8]);
+    const k = randn([2, 3, 9, 8]);
+    const v = randn([2, 3, 9, 8]);
+    const mask = paddingMask(tensor([[1, 1, 1, 1, 1, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1, 1, 1, 1]], { dtype: "int64" }), 2, 9, "float32");
+    for (const [qq, kk, vv] of [[q, k, v], [q, k.slice(2, 4), v.slice(2, 4)]]) {
+      const m = kk.shape[2] === 9 ? mask : null;
+      const fused = attend(qq, kk, vv, { scale: 0.3, mask: m, dropoutP: 0, training: false });
+      // p so small that no element is dropped: the composed path with a scale of 1 / (1 - p)
+      const composed = attend(qq, kk, vv, { scale: 0.3, mask: m, dropoutP: 1e-12, training: true });
+      expect(maxAbsDiff(fused, composed)).toBeLessThan(1e-5);
+    }
+  });
+
+  test("a right-padded row gives the same logits on its real tokens as the row alone", () => {
+    for (const model of [gpt(), llama()]) {
+      const alone = model.forward(tensor([[4, 8, 15]], { dtype: "int64" }));
+      const padded = model.forward(tensor([[4, 8, 15, 0, 0], [1, 2, 3, 4, 5]], { dtype: "int64" }), {
+        attentionMask: tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], { dtype: "int64" }),
+      });
+      expect(maxAbsDiff(padded.slice(0, 0, 1).slice(1, 0, 3), alone)).toBeLessThan(1e-5);
+    }
   });
 });
