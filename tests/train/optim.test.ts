@@ -119,6 +119,23 @@ describe("optimizers match torch.optim", () => {
     }
   });
 
+  test("addParamGroup gives the trajectory of a group given at construction", () => {
+    const c = cases[2]; // adamw_groups: [0, 2] and [1] with different hyper-parameters
+    const a = c.params.map((p) => p.clone().requiresGrad_());
+    const b = c.params.map((p) => p.clone().requiresGrad_());
+    const optA = build(c, a);
+    const optB = new AdamW([{ params: [b[0], b[2]], ...toKwargsOptions(c.groups[0].kwargs) }]);
+    optB.addParamGroup({ params: [b[1]], ...toKwargsOptions(c.groups[1].kwargs) });
+    expect(() => optB.addParamGroup({ params: [b[1]] })).toThrow(/appears twice/);
+    c.grads.forEach((row) => {
+      setGrads(a, row);
+      optA.step();
+      setGrads(b, row);
+      optB.step();
+    });
+    a.forEach((p, i) => expect(Array.from(b[i].data() as Float32Array)).toEqual(Array.from(p.data() as Float32Array)));
+  });
+
   test("bad input names the problem", () => {
     const p = randn([3], { generator: gen }).requiresGrad_();
     expect(() => new AdamW([p], { beta1: 1.2 })).toThrow(/betas must lie in \[0, 1\)/);

@@ -24,20 +24,22 @@ export const ADAMW_DEFAULTS: AdamWHyper = { lr: 1e-3, beta1: 0.9, beta2: 0.999, 
 export class AdamW extends Optimizer<AdamWHyper> {
   protected readonly bufferNames = ["exp_avg", "exp_avg_sq"] as const;
   /** Per group, per parameter: how many steps it has taken (0: no state yet). */
-  private readonly steps: number[][];
+  private readonly steps: number[][] = [];
 
   constructor(params: ParamsInput<AdamWHyper>, options: AdamWOptions = {}) {
     super(params, { ...ADAMW_DEFAULTS, ...options }, "AdamW");
-    for (const g of this.paramGroups) {
-      const { beta1, beta2, eps, weightDecay } = g.hyper;
-      if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
-        throw new RangeError(`AdamW: betas must lie in [0, 1), got beta1=${beta1}, beta2=${beta2}`);
-      }
-      if (!(eps >= 0)) throw new RangeError(`AdamW: eps must be non-negative, got ${eps}`);
-      if (!(weightDecay >= 0)) throw new RangeError(`AdamW: weightDecay must be non-negative, got ${weightDecay}`);
-    }
-    this.steps = this.paramGroups.map((g) => g.params.map(() => 0));
     this.allocateState();
+  }
+
+  protected groupAdded(gi: number): void {
+    const g = this.paramGroups[gi];
+    const { beta1, beta2, eps, weightDecay } = g.hyper;
+    if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
+      throw new RangeError(`AdamW: betas must lie in [0, 1), got beta1=${beta1}, beta2=${beta2}`);
+    }
+    if (!(eps >= 0)) throw new RangeError(`AdamW: eps must be non-negative, got ${eps}`);
+    if (!(weightDecay >= 0)) throw new RangeError(`AdamW: weightDecay must be non-negative, got ${weightDecay}`);
+    this.steps[gi] = g.params.map(() => 0);
   }
 
   step(): void {

@@ -49,38 +49,60 @@ export abstract class Optimizer<H extends BaseHyper> {
   /** The names of the flat per-element state buffers (e.g. exp_avg, exp_avg_sq). */
   protected abstract readonly bufferNames: readonly string[];
 
+  private readonly defaults: H;
+  private readonly where: string;
+
   constructor(params: ParamsInput<H>, defaults: H, where: string) {
     checkHyper(defaults, where);
+    this.defaults = defaults;
+    this.where = where;
     const list = [...params];
     const groups: ParamGroupInput<H>[] = list.every((p) => p instanceof Tensor)
       ? [{ params: list as Tensor[] } as unknown as ParamGroupInput<H>]
       : (list as ParamGroupInput<H>[]);
     if (groups.length === 0) throw new RangeError(`${where}: no parameters; pass model.parameters() or a list of groups`);
-    const seen = new Set<Tensor>();
-    this.paramGroups = groups.map((g, gi) => {
-      if (!Array.isArray(g.params) || g.params.length === 0) {
-        throw new RangeError(`${where}: parameter group ${gi} has no params; each group is { params: Tensor[], ...overrides }`);
-      }
-      for (const p of g.params) {
-        if (!(p instanceof Tensor)) throw new TypeError(`${where}: group ${gi} holds something that is not a Tensor`);
-        if (seen.has(p)) throw new RangeError(`${where}: a parameter ${fmtShape(p.shape)} appears twice; each may be in one group only`);
-        if (!p.isContiguous) throw new RangeError(`${where}: parameter ${fmtShape(p.shape)} is not contiguous; optimize the leaf tensor, not a view`);
-        if (p.dtype !== "float32" && p.dtype !== "float64") throw new TypeError(`${where}: parameters must be float32 or float64, got ${p.dtype}`);
-        if (p.dtype !== g.params[0].dtype) throw new TypeError(`${where}: group ${gi} mixes ${g.params[0].dtype} and ${p.dtype}; put each dtype in its own group`);
-        if (p.device !== g.params[0].device) throw new TypeError(`${where}: group ${gi} mixes ${g.params[0].device} and ${p.device} parameters; move the model to one device first`);
-        seen.add(p);
-      }
-      const { params: ps, ...over } = g;
-      const hyper = { ...defaults, ...(over as unknown as Partial<H>) } as H;
-      checkHyper(hyper, `${where} group ${gi}`);
-      return { params: [...ps], hyper };
-    });
+    this.paramGroups = [];
+    for (const g of groups) this.paramGroups.push(this.makeGroup(g));
     this.flat = [];
   }
 
-  /** Allocates the flat buffers; subclasses call this at the end of their constructor. */
+  /** Validates a group against the parameters already held and fills in the defaults. */
+  private makeGroup(g: ParamGroupInput<H>): ParamGroup<H> {
+    const where = this.where;
+    const gi = this.paramGroups.length;
+    if (!Array.isArray(g.params) || g.params.length === 0) {
+      throw new RangeError(`${where}: parameter group ${gi} has no params; each group is { params: Tensor[], ...overrides }`);
+    }
+    const seen = new Set<Tensor>(this.paramGroups.flatMap((x) => x.params));
+    for (const p of g.params) {
+      if (!(p instanceof Tensor)) throw new TypeError(`${where}: group ${gi} holds something that is not a Tensor`);
+      if (seen.has(p)) throw new RangeError(`${where}: a parameter ${fmtShape(p.shape)} appears twice; each may be in one group only`);
+      if (!p.isContiguous) throw new RangeError(`${where}: parameter ${fmtShape(p.shape)} is not contiguous; optimize the leaf tensor, not a view`);
+      if (p.dtype !== "float32" && p.dtype !== "float64") throw new TypeError(`${where}: parameters must be float32 or float64, got ${p.dtype}`);
+      if (p.dtype !== g.params[0].dtype) throw new TypeError(`${where}: group ${gi} mixes ${g.params[0].dtype} and ${p.dtype}; put each dtype in its own group`);
+      if (p.device !== g.params[0].device) throw new TypeError(`${where}: group ${gi} mixes ${g.params[0].device} and ${p.device} parameters; move the model to one device first`);
+      seen.add(p);
+    }
+    const { params: ps, ...over } = g;
+    const hyper = { ...this.defaults, ...(over as unknown as Partial<H>) } as H;
+    checkHyper(hyper, `${where} group ${gi}`);
+    return { params: [...ps], hyper };
+  }
+
+  /** Adds a group of parameters (e.g. adapters unfrozen later), with its own hyper-parameter overrides. */
+  addParamGroup(group: ParamGroupInput<H>): void {
+    this.paramGroups.push(this.makeGroup(group));
+    this.allocateState();
+  }
+
+  /** Per-group set-up of a subclass (validation, scalar state); called once for each new group. */
+  protected abstract groupAdded(gi: number): void;
+
+  /** Allocates the flat buffers of groups that have none yet; subclasses call this at the end of their constructor. */
   protected allocateState(): void {
-    for (const g of this.paramGroups) {
+    for (let gi = this.flat.length; gi < this.paramGroups.length; gi++) {
+      const g = this.paramGroups[gi];
+      this.groupAdded(gi);
       const offsets: number[] = [];
       let n = 0;
       for (const p of g.params) {

@@ -22,20 +22,22 @@ export const SGD_DEFAULTS: SGDHyper = { lr: 1e-2, momentum: 0, dampening: 0, wei
 export class SGD extends Optimizer<SGDHyper> {
   protected readonly bufferNames = ["momentum_buffer"] as const;
   /** Per group, per parameter: whether the momentum buffer holds a value yet. */
-  private readonly started: boolean[][];
+  private readonly started: boolean[][] = [];
 
   constructor(params: ParamsInput<SGDHyper>, options: SGDOptions = {}) {
     super(params, { ...SGD_DEFAULTS, ...options }, "SGD");
-    for (const g of this.paramGroups) {
-      const { momentum, dampening, weightDecay, nesterov } = g.hyper;
-      if (!(momentum >= 0)) throw new RangeError(`SGD: momentum must be non-negative, got ${momentum}`);
-      if (!(weightDecay >= 0)) throw new RangeError(`SGD: weightDecay must be non-negative, got ${weightDecay}`);
-      if (nesterov && (momentum <= 0 || dampening !== 0)) {
-        throw new RangeError("SGD: Nesterov momentum needs momentum > 0 and dampening 0");
-      }
-    }
-    this.started = this.paramGroups.map((g) => g.params.map(() => false));
     this.allocateState();
+  }
+
+  protected groupAdded(gi: number): void {
+    const g = this.paramGroups[gi];
+    const { momentum, dampening, weightDecay, nesterov } = g.hyper;
+    if (!(momentum >= 0)) throw new RangeError(`SGD: momentum must be non-negative, got ${momentum}`);
+    if (!(weightDecay >= 0)) throw new RangeError(`SGD: weightDecay must be non-negative, got ${weightDecay}`);
+    if (nesterov && (momentum <= 0 || dampening !== 0)) {
+      throw new RangeError("SGD: Nesterov momentum needs momentum > 0 and dampening 0");
+    }
+    this.started[gi] = g.params.map(() => false);
   }
 
   step(): void {
