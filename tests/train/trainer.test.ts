@@ -69,6 +69,11 @@ describe("Trainer", () => {
     const crashed = makeRun({ seed: 1, dataSeed: 5, maxSteps: 8, dir: ckpt, every: 4, crashAt: 6 });
     expect(() => crashed.trainer.fit()).toThrow(/simulated crash/);
     expect(existsSync(join(ckpt, "trainer_state.json"))).toBe(true);
+    // The checkpoint's model half is a Hugging Face folder too.
+    const fromHF = GPT.fromPretrained(ckpt);
+    const half = makeRun({ seed: 1, dataSeed: 5, maxSteps: 4 });
+    half.trainer.fit();
+    expect(paramsOf(fromHF)).toEqual(paramsOf(half.model));
 
     // A fresh process's objects: other weights, another data seed; the checkpoint restores all of it.
     const resumed = makeRun({ seed: 99, dataSeed: 123, maxSteps: 8 });

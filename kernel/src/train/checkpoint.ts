@@ -1,5 +1,6 @@
 // Training checkpoints: a folder with
 //   model.safetensors       the model's state dict (a tied weight stored once)
+//   config.json             for models with a Hugging Face config, so fromPretrained reads the folder
 //   optimizer.safetensors   the optimizer's per-parameter tensors, "state.<index>.<name>"
 //   trainer_state.json      step, optimizer hyper-parameters and scalar state,
 //                           schedule, data loader position, random generators, history
@@ -49,6 +50,9 @@ export function saveCheckpoint(dir: string, parts: TrainingParts, step: number, 
     modelTensors[k] = t;
   }
   writeSafetensors(join(tmp, "model.safetensors"), modelTensors, { format: "pt" });
+  // A model that has a Hugging Face config (GPT, Llama) makes the folder loadable by fromPretrained too.
+  const hf = (parts.model as unknown as { hfConfig?: () => Record<string, unknown> }).hfConfig;
+  if (typeof hf === "function") writeFileSync(join(tmp, "config.json"), JSON.stringify(hf.call(parts.model), null, 2) + "\n");
   let optimizer: TrainerStateFile["optimizer"] = null;
   if (parts.optimizer != null) {
     const sd = parts.optimizer.stateDict();
