@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  GPT, Linear, Llama, Module, ModuleList, applyLoRA, gradcheck, linear, loraStateDict, mergeLoRA, unmergeLoRA, randn, readSafetensors,
+  GPT, Linear, Llama, Module, ModuleList, applyLoRA, cudaAvailable, gradcheck, linear, loraStateDict, mergeLoRA, unmergeLoRA, randn, readSafetensors,
   readSafetensorsHeader, tensor, writeSafetensors, type Tensor,
 } from "nbforge";
 
@@ -84,7 +84,7 @@ describe("Module", () => {
     expect(maxAbsDiff(m.getSubmodule("proj").param("weight"), sd["proj.weight"])).toBe(0);
   });
 
-  test("to(dtype) converts parameters and keeps them trainable; to('cuda') explains itself", () => {
+  test("to(dtype) converts parameters and keeps them trainable; to('cuda') explains itself where there is no GPU", () => {
     const g = tinyGPT();
     const ids = tensor([[1, 2, 3]], { dtype: "int64" });
     const before = g.forward(ids);
@@ -92,7 +92,8 @@ describe("Module", () => {
     expect(g.parameters().every((p) => p.dtype === "float64" && p.requiresGrad)).toBe(true);
     expect(g.lmHead.weight).toBe(g.stateDict()["transformer.wte.weight"]);
     expect(maxAbsDiff(g.forward(ids), before)).toBeLessThan(1e-5);
-    expect(() => g.to("cuda")).toThrow(/CPU/);
+    if (!cudaAvailable()) expect(() => g.to("cuda")).toThrow(/cuda is unavailable/);
+    expect(() => g.to("tpu" as "cpu")).toThrow(/unknown dtype|device/);
   });
 });
 

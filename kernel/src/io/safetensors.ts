@@ -4,6 +4,7 @@
 // buffer after the header) plus an optional "__metadata__" of string pairs,
 // then the raw little-endian tensor bytes, packed without gaps.
 import { closeSync, openSync, readSync, writeSync, fstatSync, renameSync } from "node:fs";
+import { noGrad } from "../tensor/autograd.js";
 import type { DType } from "../tensor/dtype.js";
 import { DTYPE_SIZE } from "../tensor/dtype.js";
 import { Tensor, asContiguous, fmtShape, numelOf } from "../tensor/tensor.js";
@@ -174,7 +175,8 @@ export function writeSafetensors(path: string, tensors: Record<string, Tensor>, 
     for (const name of names) {
       const t = tensors[name];
       if (t.numel === 0) continue;
-      const c = asContiguous(t);
+      // tensors on another device come to the cpu first
+      const c = t.device === "cpu" ? asContiguous(t) : noGrad(() => t.to("cpu"));
       const buf = new Uint8Array(c.storage.native.read(c.offset, c.numel));
       if (c !== t) c.dispose();
       let done = 0;

@@ -2,9 +2,10 @@
 // parameters, buffers and child modules, and gives them the dotted names that
 // Hugging Face checkpoints use ("transformer.h.0.attn.c_attn.weight"), so a
 // state dict moves between nbforge and PyTorch unchanged.
+import { noGrad } from "../tensor/autograd.js";
+import { checkDevice, kernelsFor } from "../tensor/device.js";
 import { checkDType, type DType } from "../tensor/dtype.js";
-import { nt } from "../tensor/native.js";
-import { Tensor, castRaw, fmtShape, type Device } from "../tensor/tensor.js";
+import { Tensor, fmtShape, type Device } from "../tensor/tensor.js";
 
 export interface LoadStateDictOptions {
   /** Every key must match: none missing, none unexpected (default true). Shapes must always match. */
@@ -29,7 +30,9 @@ export function copyInto(dst: Tensor, src: Tensor): void {
   if (dst.shape.join(",") !== src.shape.join(",")) {
     throw new RangeError(`copyInto: source ${fmtShape(src.shape)} does not match destination ${fmtShape(dst.shape)}`);
   }
-  nt.tensorCopy(src.storage.native, src.offset, src.strides, dst.storage.native, dst.offset, dst.strides, src.shape);
+  const from = src.device === dst.device ? src : noGrad(() => src.to(dst.device));
+  kernelsFor(dst.device).tensorCopy(from.storage.native, from.offset, from.strides, dst.storage.native, dst.offset, dst.strides, src.shape);
+  if (from !== src) from.dispose();
 }
 
 export class Module {
@@ -219,28 +222,29 @@ export class Module {
   }
 
   /**
-   * Converts every parameter and buffer to a dtype (parameters stay parameters,
-   * with fresh leaf tensors), or moves them to a device. Only "cpu" tensors
-   * exist in this build's Tensor, so "cuda" is refused with a clear error.
+   * Converts every parameter and buffer to a dtype, or moves them to a device
+   * ("cpu", "cuda"). Parameters stay trainable leaves (fresh tensors: build the
+   * optimizer after moving); tied weights stay tied.
    */
-  to(target: Device | DType): this {
-    if (target === "cpu") return this;
-    if (target === "cuda") throw new Error(`${this.constructor.name}.to("cuda"): tensors live on the CPU in this build; keep the model on "cpu"`);
-    const dtype = checkDType(target, `${this.constructor.name}.to`);
+  to(target: Device | DType | "cuda:0"): this {
+    const isDevice = target === "cpu" || String(target).startsWith("cuda");
+    const where = `${this.constructor.name}.to`;
+    const device = isDevice ? checkDevice(target, where) : null;
+    const dtype = isDevice ? null : checkDType(target, where);
     const replaced = new Map<Tensor, Tensor>();
-    const convert = (t: Tensor, param: boolean): Tensor => {
-      if (t.dtype === dtype) return t;
+    const convert = (t: Tensor): Tensor => {
+      if (device !== null ? t.device === device : t.dtype === dtype) return t;
       let c = replaced.get(t);
       if (c === undefined) {
-        c = castRaw(t, dtype);
-        if (param && t.requiresGrad) c.requiresGrad = true;
+        c = noGrad(() => t.to((device ?? dtype) as DType | Device));
+        if (t.requiresGrad) c.requiresGrad = true;
         replaced.set(t, c);
       }
       return c;
     };
     for (const [, m] of this.namedModules()) {
-      for (const [name, t] of m._parameters) m._parameters.set(name, convert(t, true));
-      for (const [, b] of m._buffers) b.tensor = convert(b.tensor, false);
+      for (const [name, t] of m._parameters) m._parameters.set(name, convert(t));
+      for (const [, b] of m._buffers) b.tensor = convert(b.tensor);
     }
     for (const old of replaced.keys()) old.dispose();
     return this;
