@@ -187,7 +187,7 @@ export class Llama extends CausalLM {
   }
 
   static configFromHF(c: HFConfig): LlamaConfig {
-    checkModelType(c, ["llama", "mistral", "qwen2"], "Llama");
+    checkModelType(c, ["llama", "mistral"], "Llama");
     const act = str(c, "hidden_act", "silu");
     if (act !== "silu") throw new Error(`Llama: hidden_act "${act}" is not supported (Llama uses "silu")`);
     const heads = int(c, "num_attention_heads");
@@ -200,7 +200,7 @@ export class Llama extends CausalLM {
       numHiddenLayers: int(c, "num_hidden_layers"), numAttentionHeads: heads, numKeyValueHeads: int(c, "num_key_value_heads", heads),
       headDim: int(c, "head_dim", hidden / heads), maxPositionEmbeddings: int(c, "max_position_embeddings", 2048),
       rmsNormEps: num(c, "rms_norm_eps", 1e-6), ropeTheta: num(c, "rope_theta", 10000),
-      ropeScaling: (c.rope_scaling ?? null) as RopeScaling | null, attentionBias: bool(c, "attention_bias", c.model_type === "qwen2"),
+      ropeScaling: (c.rope_scaling ?? null) as RopeScaling | null, attentionBias: bool(c, "attention_bias", false),
       mlpBias: bool(c, "mlp_bias", false), attentionDropout: num(c, "attention_dropout", 0),
       tieWordEmbeddings: bool(c, "tie_word_embeddings", false), initializerRange: num(c, "initializer_range", 0.02),
       valueHead: bool(c, "nbforge_value_head", false),
