@@ -6,10 +6,11 @@
 // frontal matrix is dense: the entries of A and its children's update
 // matrices are added in, its pivot columns are factored in place, and what
 // remains is the update matrix passed to its parent. Dense inner loops run
-// down contiguous columns.
+// down contiguous columns; a large update matrix is one gemm (gemm/gemm.h).
 #include <algorithm>
 #include <cmath>
 
+#include "gemm/gemm.h"
 #include "parallel.h"
 #include "sparse/sparse.h"
 
@@ -171,7 +172,7 @@ class MultifrontalFactorization final : public Factorization {
         }
         std::vector<double>().swap(pending[child]);
       }
-      // Factor the k pivot columns; the trailing block becomes the update matrix.
+      // Factor the k pivot columns (a panel: the updates stay within them)...
       for (int64_t c = 0; c < k; ++c) {
         double* colc = front.data() + c * m;
         const double d = colc[c];
@@ -182,16 +183,36 @@ class MultifrontalFactorization final : public Factorization {
         const double l = std::sqrt(d);
         colc[c] = l;
         for (int64_t r = c + 1; r < m; ++r) colc[r] /= l;
-        for (int64_t c2 = c + 1; c2 < m; ++c2) {
+        for (int64_t c2 = c + 1; c2 < k; ++c2) {
           const double a = colc[c2];
           if (a == 0.0) continue;
           double* col2 = front.data() + c2 * m;
           for (int64_t r = c2; r < m; ++r) col2[r] -= colc[r] * a;
         }
       }
+      // ...then the update matrix U = F22 − L21 L21ᵀ in one product. Read as
+      // row-major, the column-major front holds L21ᵀ (k×u, stride m) at column
+      // k of its first k rows, so U −= (L21ᵀ)ᵀ L21ᵀ is one gemm for large fronts.
+      const int64_t u = m - k;
+      if (u > 0) {
+        double* w = front.data() + k;           // L21ᵀ: row c is column c's rows k..m−1
+        double* c22 = front.data() + k * m + k;  // U (symmetric; both triangles filled)
+        if (k >= 4 && u * u * k >= 65536) {
+          gemm_f64(true, false, u, u, k, -1.0, w, m, w, m, 1.0, c22, m);
+        } else {
+          for (int64_t c = 0; c < k; ++c) {
+            const double* colc = front.data() + c * m;
+            for (int64_t b = k; b < m; ++b) {
+              const double a = colc[b];
+              if (a == 0.0) continue;
+              double* col2 = front.data() + b * m;
+              for (int64_t r = b; r < m; ++r) col2[r] -= colc[r] * a;
+            }
+          }
+        }
+      }
       double* L = lx_.data() + lp_[s];
       for (int64_t c = 0; c < k; ++c) std::copy(front.data() + c * m, front.data() + (c + 1) * m, L + c * m);
-      const int64_t u = m - k;
       if (u > 0 && super_parent_[s] >= 0) {
         std::vector<double>& out = pending[s];
         out.assign(u * u, 0.0);
