@@ -124,6 +124,26 @@ describe("LoRA", () => {
     }
   });
 
+  test("the LoRA branch is W x + b + (alpha / r) B A x, and only A and B get gradients", () => {
+    const base = new Linear(6, 5);
+    const holder = new Module();
+    holder.registerModule("proj", base);
+    applyLoRA(holder, { r: 2, alpha: 6, targets: ["proj"] });
+    const lora = holder.getSubmodule("proj") as unknown as { forward(x: Tensor): Tensor };
+    const A = holder.stateDict()["proj.lora_A.weight"];
+    const B = holder.stateDict()["proj.lora_B.weight"];
+    B.storage.native.write(Float32Array.from(randn(B.shape).data() as Float32Array), 0);
+    const x = randn([3, 6]);
+    const W = base.weight;
+    const expected = x.matmul(W.mT).add(base.bias as Tensor).add(x.matmul(A.mT).matmul(B.mT).mul(3));
+    const y = lora.forward(x);
+    expect(maxAbsDiff(y, expected)).toBeLessThan(1e-5);
+    y.sum().backward();
+    expect(W.grad).toBeNull();
+    expect(A.grad).not.toBeNull();
+    expect(B.grad).not.toBeNull();
+  });
+
   test("a target that matches nothing lists the projections there are", () => {
     expect(() => applyLoRA(tinyGPT(), { r: 2, targets: ["q_proj"] })).toThrow(/named .*c_attn/);
   });
