@@ -111,31 +111,30 @@ class MultifrontalFactorization final : public Factorization {
         if (first_[super_of_[j]] == j) rows[super_of_[j]].push_back(static_cast<int32_t>(i));
       }
     }
-    // Flatten; rows arrive in increasing i, so each structure is sorted.
-    sp_.assign(S + 1, 0);
-    lp_.assign(S + 1, 0);
-    super_parent_.assign(S, -1);
+    amalgamate(rows);
+    const int64_t supernodes = static_cast<int64_t>(rows.size());
+    // Flatten; each structure is sorted.
+    sp_.assign(supernodes + 1, 0);
+    lp_.assign(supernodes + 1, 0);
     nnz_ = 0;
-    for (int64_t s = 0; s < S; ++s) {
+    for (int64_t s = 0; s < supernodes; ++s) {
       const int64_t m = static_cast<int64_t>(rows[s].size());
       const int64_t k = first_[s + 1] - first_[s];
       sp_[s + 1] = sp_[s] + m;
       lp_[s + 1] = lp_[s] + m * k;
       nnz_ += m * k - k * (k - 1) / 2;
-      const int32_t last = first_[s + 1] - 1;
-      if (parent_[last] != -1) super_parent_[s] = super_of_[parent_[last]];
     }
-    structure_.resize(sp_[S]);
-    for (int64_t s = 0; s < S; ++s) std::copy(rows[s].begin(), rows[s].end(), structure_.begin() + sp_[s]);
-    lx_.resize(lp_[S]);
+    structure_.resize(sp_[supernodes]);
+    for (int64_t s = 0; s < supernodes; ++s) std::copy(rows[s].begin(), rows[s].end(), structure_.begin() + sp_[s]);
+    lx_.resize(lp_[supernodes]);
     // Each supernode's children, for the extend-add.
-    child_start_.assign(S + 1, 0);
-    for (int64_t c = 0; c < S; ++c)
+    child_start_.assign(supernodes + 1, 0);
+    for (int64_t c = 0; c < supernodes; ++c)
       if (super_parent_[c] >= 0) ++child_start_[super_parent_[c] + 1];
-    for (int64_t p = 0; p < S; ++p) child_start_[p + 1] += child_start_[p];
-    child_index_.resize(child_start_[S]);
+    for (int64_t p = 0; p < supernodes; ++p) child_start_[p + 1] += child_start_[p];
+    child_index_.resize(child_start_[supernodes]);
     std::vector<int64_t> next(child_start_.begin(), child_start_.end() - 1);
-    for (int64_t c = 0; c < S; ++c)
+    for (int64_t c = 0; c < supernodes; ++c)
       if (super_parent_[c] >= 0) child_index_[next[super_parent_[c]]++] = static_cast<int32_t>(c);
   }
 
@@ -221,6 +220,65 @@ class MultifrontalFactorization final : public Factorization {
       }
     }
     return -1;
+  }
+
+  // Relaxed amalgamation (Ashcraft & Grimes 1989; CHOLMOD's default rules):
+  // a supernode merges into its parent when it is the parent's last child
+  // (their columns are adjacent) and the merged supernode stays small or
+  // mostly nonzero. The explicit zeros buy larger dense fronts and fewer
+  // extend-adds. Rewrites rows (one structure per supernode), first_,
+  // super_of_ and super_parent_.
+  void amalgamate(std::vector<std::vector<int32_t>>& rows) {
+    const int64_t S = static_cast<int64_t>(rows.size());
+    std::vector<int32_t> start(first_.begin(), first_.end() - 1), cols(S), alias(S), up(S, -1);
+    std::vector<int64_t> zeros(S, 0);
+    for (int64_t s = 0; s < S; ++s) {
+      cols[s] = first_[s + 1] - first_[s];
+      alias[s] = static_cast<int32_t>(s);
+      const int32_t last = first_[s + 1] - 1;
+      if (parent_[last] != -1) up[s] = super_of_[parent_[last]];
+    }
+    auto find = [&](int32_t x) {
+      while (alias[x] != x) x = alias[x] = alias[alias[x]];
+      return x;
+    };
+    for (int64_t s = 0; s < S; ++s) {
+      if (up[s] < 0) continue;
+      const int32_t p = find(up[s]);
+      if (start[s] + cols[s] != start[p]) continue;  // not the parent's last child
+      const int64_t ms = static_cast<int64_t>(rows[s].size()), mp = static_cast<int64_t>(rows[p].size());
+      const int64_t k = cols[s] + cols[p], m = cols[s] + mp;
+      const int64_t z = zeros[s] + zeros[p] + cols[s] * (cols[s] + mp - ms);
+      const double fraction = static_cast<double>(z) / static_cast<double>(m * k - k * (k - 1) / 2);
+      if (!(k <= 4 || (k <= 16 && fraction < 0.8) || (k <= 48 && fraction < 0.1) || fraction < 0.05)) continue;
+      std::vector<int32_t> merged;
+      merged.reserve(m);
+      for (int32_t c = 0; c < cols[s]; ++c) merged.push_back(start[s] + c);
+      merged.insert(merged.end(), rows[p].begin(), rows[p].end());
+      rows[p].swap(merged);
+      std::vector<int32_t>().swap(rows[s]);
+      start[p] = start[s];
+      cols[p] = static_cast<int32_t>(k);
+      zeros[p] = z;
+      alias[s] = p;
+    }
+    // Survivors keep their order, which is also the order of their columns.
+    std::vector<int32_t> renumber(S, -1);
+    std::vector<std::vector<int32_t>> kept;
+    first_.clear();
+    for (int64_t s = 0; s < S; ++s) {
+      if (alias[s] != s) continue;
+      renumber[s] = static_cast<int32_t>(kept.size());
+      first_.push_back(start[s]);
+      kept.push_back(std::move(rows[s]));
+    }
+    first_.push_back(static_cast<int32_t>(n_));
+    super_parent_.assign(kept.size(), -1);
+    for (int64_t s = 0; s < S; ++s)
+      if (alias[s] == s && up[s] >= 0) super_parent_[renumber[s]] = renumber[find(up[s])];
+    for (size_t t = 0; t < kept.size(); ++t)
+      for (int32_t j = first_[t]; j < first_[t + 1]; ++j) super_of_[j] = static_cast<int32_t>(t);
+    rows.swap(kept);
   }
 
   void solve(double* b, int64_t k) const override {
