@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { formatG2O } from "nbforge/dist/slam/g2o.js";
 import { simulate } from "nbforge/dist/slam/simulate.js";
 import { expSO } from "nbforge/dist/slam/lie.js";
+import type { CertifyReport } from "nbforge/dist/slam/cli.js";
 import { DATA, HAVE_DATA, datasetTable } from "./front-reference.js";
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), "../../../kernel/dist/cli.js");
@@ -23,24 +24,13 @@ function run(...args: string[]): { status: number | null; stdout: string; stderr
 const KEYS = ["certified", "cost", "dualityGap", "lambdaMin", "landmarks", "measurements", "poses", "times"];
 const TIME_KEYS = ["dataMatrix", "optimize", "total", "verify"];
 
-interface Report {
-  poses: number;
-  landmarks: number;
-  measurements: number;
-  cost: number;
-  certified: boolean;
-  lambdaMin: number;
-  dualityGap: number;
-  times: Record<string, number>;
-}
-
-function parse(stdout: string): Report {
+function parse(stdout: string): CertifyReport {
   const lines = stdout.trim().split("\n");
   expect(lines.length).toBe(1); // one JSON object, progress stays off stdout
-  const report = JSON.parse(lines[0]) as Report;
+  const report = JSON.parse(lines[0]) as CertifyReport;
   expect(Object.keys(report).sort()).toEqual(KEYS);
   expect(Object.keys(report.times).sort()).toEqual(TIME_KEYS);
-  for (const k of TIME_KEYS) expect(report.times[k]).toBeGreaterThanOrEqual(0);
+  for (const k of TIME_KEYS) expect(report.times[k as keyof CertifyReport["times"]]).toBeGreaterThanOrEqual(0);
   expect(report.times.total).toBeGreaterThanOrEqual(report.times.optimize);
   return report;
 }
