@@ -73,6 +73,33 @@ function blockSpd(blocks: number, b: number): SparseMatrix {
   return SparseMatrix.fromTriplets(n, n, t, { symmetric: true });
 }
 
+/**
+ * Dense groups of `size` nodes, each joined to every node of a dense core:
+ * eliminating a group leaves a large dense update on the core (the gemm path
+ * of the native fronts), and the groups are separate subtrees.
+ */
+function borderedGroups(groups: number, size: number, core: number): SparseMatrix {
+  const n = groups * size + core;
+  const t: Entry[] = [];
+  const rowSum = new Float64Array(n);
+  const add = (i: number, j: number): void => {
+    const v = normal();
+    t.push([Math.min(i, j), Math.max(i, j), v]);
+    rowSum[i] += Math.abs(v);
+    rowSum[j] += Math.abs(v);
+  };
+  const c0 = groups * size;
+  for (let g = 0; g < groups; g++) {
+    for (let a = 0; a < size; a++) {
+      for (let b = a + 1; b < size; b++) add(g * size + a, g * size + b);
+      for (let c = 0; c < core; c++) add(g * size + a, c0 + c);
+    }
+  }
+  for (let a = 0; a < core; a++) for (let b = a + 1; b < core; b++) if (random() < 0.2) add(c0 + a, c0 + b);
+  for (let i = 0; i < n; i++) t.push([i, i, rowSum[i] + 1]);
+  return SparseMatrix.fromTriplets(n, n, t, { symmetric: true });
+}
+
 interface Input {
   name: string;
   a: SparseMatrix;
@@ -87,6 +114,7 @@ const inputs: Input[] = [
   { name: "grid 40x40 + 0.01 I, 3 right-hand sides", a: gridLaplacian(40), shift: 0.01, k: 3, b: new Float64Array(0) },
   { name: "3x3 blocks, 400 blocks, 2 right-hand sides", a: blockSpd(400, 3), shift: 0, k: 2, b: new Float64Array(0) },
   { name: "random 2000, 2 per row", a: randomSpd(2000, 2), shift: 0.5, k: 1, b: new Float64Array(0) },
+  { name: "30 dense groups of 8 bordering a core of 150", a: borderedGroups(30, 8, 150), shift: 0, k: 2, b: new Float64Array(0) },
 ];
 for (const x of inputs) if (x.b.length === 0) x.b = Float64Array.from({ length: x.a.rows * x.k }, normal);
 
