@@ -1,10 +1,20 @@
-// Wires a kernel connection to the live-run store: handles the comms that
-// kernels open with target "nbforge.live", and, when a page connects to a
-// kernel whose runs are already streaming (a reload), attaches to those comms
-// and asks each for its full state.
+// Wires a kernel connection to the live-run store. Three ways in, so that a
+// page that (re)connects mid-run loses nothing:
+// - comms that the kernel opens with target "nbforge.live" (a run starting);
+// - comms already open when the page connects: found with comm_info, attached
+//   to, and asked for their full state ("sync"; the kernel answers when idle);
+// - iopub traffic this connection does not own: append messages of comms opened
+//   before the page connected, and the full state that the throttled
+//   update_display_data of every live display carries.
 import type { Kernel, KernelMessage } from "@jupyterlab/services";
 import type { LiveRegistry } from "./live.js";
-import { LIVE_COMM_TARGET } from "./types.js";
+import { LIVE_COMM_TARGET, METRICS_MIME, type MetricsData } from "./types.js";
+
+type Data = { [key: string]: unknown };
+
+function isLiveMessage(data: Data): boolean {
+  return typeof data.id === "string" && (data.type === "append" || data.type === "status" || data.type === "state");
+}
 
 export function connectLiveComms(kernel: Kernel.IKernelConnection, notebook: string, registry: LiveRegistry): void {
   const follow = (comm: Kernel.IComm) => {
@@ -13,6 +23,16 @@ export function connectLiveComms(kernel: Kernel.IKernelConnection, notebook: str
   kernel.registerCommTarget(LIVE_COMM_TARGET, (comm, msg) => {
     registry.handle(msg.content.data, notebook);
     follow(comm);
+  });
+  kernel.iopubMessage.connect((_, msg) => {
+    const type = msg.header.msg_type;
+    if (type === "comm_msg") {
+      const content = msg.content as KernelMessage.ICommMsgMsg["content"];
+      if (!kernel.hasComm(content.comm_id) && isLiveMessage(content.data)) registry.handle(content.data, notebook);
+    } else if (type === "display_data" || type === "update_display_data" || type === "execute_result") {
+      const data = (msg.content as { data?: Data }).data?.[METRICS_MIME] as MetricsData | undefined;
+      if (data?.live?.id) registry.handle({ type: "state", id: data.live.id, data }, notebook);
+    }
   });
   void kernel
     .requestCommInfo({ target_name: LIVE_COMM_TARGET })
@@ -26,6 +46,6 @@ export function connectLiveComms(kernel: Kernel.IKernelConnection, notebook: str
       }
     })
     .catch(() => {
-      // A kernel without comm_info support streams new runs only.
+      // A kernel without comm_info support: the iopub traffic above still brings runs in.
     });
 }

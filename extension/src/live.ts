@@ -92,7 +92,11 @@ export class LiveRegistry {
         const id = String(message.id ?? data.live?.id ?? "");
         if (!id) return;
         const run = this.ensure(id, data.title ?? "run", notebook, data.live?.startedAt);
+        // A page that attached mid-run may have made the run from appends alone: take the real title and start.
+        if (data.title) run.title = data.title;
+        if (data.live?.startedAt) run.startedAt = data.live.startedAt;
         run.data = mergeMetrics(run.data, data);
+        run.data.title = run.title;
         if (data.live) {
           run.status = data.live.status;
           run.endedAt = data.live.endedAt;
@@ -155,6 +159,15 @@ export class LiveRegistry {
       if (!s) {
         s = { name: a.name, step: [], value: [], ...(a.time ? { time: [] } : {}), ...(a.tokens ? { tokens: [] } : {}) };
         run.data.series.push(s);
+      }
+      // Points a full state (update_display_data or a sync) already brought are skipped.
+      const overlap = typeof raw.start === "number" ? s.value.length - raw.start : 0;
+      if (overlap >= a.value.length) continue;
+      if (overlap > 0) {
+        a.step = a.step.slice(overlap);
+        a.value = a.value.slice(overlap);
+        if (a.time) a.time = a.time.slice(overlap);
+        if (a.tokens) a.tokens = a.tokens.slice(overlap);
       }
       pushAll(s.step, a.step);
       pushAll(s.value, a.value);

@@ -248,6 +248,43 @@ describeBrowser("JupyterLab renderers in chromium against jupyter_server", () =>
     await shot("svg-fallback", "svg fallback");
   }, 90_000);
 
+  test("a page that connects while a run streams (a reload) attaches to its comm and ends with the full state", async () => {
+    const code = [
+      `import { liveMetrics } from "nbforge";`,
+      `const again = liveMetrics({ title: "e2e reconnect" });`,
+      `for (let s = 0; s < 1500; s++) {`,
+      `  again.log(s, { loss: 1 / (s + 1) });`,
+      `  if (s % 10 === 9) await new Promise((r) => setTimeout(r, 40));`,
+      `}`,
+      `again.close();`,
+    ].join("\n");
+    await page.evaluate((c) => (window as unknown as E2E).e2e.executeLater("reconnect", c), code);
+    await page.waitForFunction(() => (window as unknown as E2E).e2e.runs().some((r) => r.title === "e2e reconnect" && r.status === "running"), undefined, { timeout: 20_000 });
+    const kernelId = await page.evaluate(() => (window as unknown as E2E).e2e.kernelId());
+    const second = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+    try {
+      await second.goto(page.url());
+      await second.waitForFunction(() => document.title === "nbforge e2e ready", undefined, { timeout: 20_000 });
+      await second.evaluate((id) => (window as unknown as E2E).e2e.attach(id), kernelId);
+      expect(((await page.evaluate(() => (window as unknown as E2E).pending)) as { status: string }).status).toBe("ok");
+      // The second page never saw the run start, yet ends with every point, its title and its status.
+      await second
+        .waitForFunction(
+          () => (window as unknown as E2E).e2e.storedRuns().some((r) => r.title === "e2e reconnect" && r.status === "finished" && r.points[0] === 1500),
+          undefined,
+          { timeout: 20_000 },
+        )
+        .catch(async (e: Error) => {
+          throw new Error(`${e.message}\nthe second page's runs: ${JSON.stringify(await second.evaluate(() => (window as unknown as E2E).e2e.storedRuns()))}`);
+        });
+      const rows = await second.evaluate(() => (window as unknown as E2E).e2e.runs());
+      expect(rows.find((r) => r.title === "e2e reconnect")?.meta).toMatch(/· finished · step 1499 · /);
+      await second.screenshot({ path: join(ARTEFACTS, "reconnect.png") });
+    } finally {
+      await second.close();
+    }
+  }, 90_000);
+
   test("progress() draws an HTML bar that ends at 100%", async () => {
     const reply = await execute(
       "progress",
@@ -266,6 +303,10 @@ interface E2E {
   pending: Promise<unknown>;
   e2e: {
     start(name: string): Promise<string>;
+    attach(id: string): Promise<void>;
+    kernelId(): string;
+    storedRuns(): { title: string; status: string; points: number[] }[];
+    executeLater(label: string, code: string): void;
     execute(label: string, code: string): Promise<{ status: string; outputs: Output[] }>;
     renderSaved(label: string, output: Output, extension: boolean): number;
     graph(label: string): Graph | undefined;

@@ -61,6 +61,16 @@ describe("LiveRegistry", () => {
     live.close();
   });
 
+  test("appends that overlap a full state already received are not counted twice", () => {
+    const registry = new LiveRegistry();
+    registry.handle({ type: "state", id: "r", data: { title: "t", series: [{ name: "loss", step: [0, 1, 2], value: [5, 4, 3] }], live: { id: "r", status: "running", startedAt: 0 } } });
+    // The kernel's next append starts at index 1: points 1 and 2 were in the state already.
+    registry.handle({ type: "append", id: "r", series: [{ name: "loss", start: 1, step: [1, 2, 3, 4], value: [4, 3, 2, 1] }] });
+    registry.handle({ type: "append", id: "r", series: [{ name: "loss", start: 2, step: [2], value: [3] }] });
+    expect(registry.get("r")!.data.series[0].step).toEqual([0, 1, 2, 3, 4]);
+    expect(registry.get("r")!.data.series[0].value).toEqual([5, 4, 3, 2, 1]);
+  });
+
   test("mergeMetrics keeps the longer of each series and the finished status", () => {
     const a = { series: [{ name: "loss", step: [0, 1, 2], value: [3, 2, 1] }], live: { id: "r", status: "finished" as const, startedAt: 0 } };
     const b = { series: [{ name: "loss", step: [0], value: [3] }, { name: "lr", step: [0], value: [1] }], live: { id: "r", status: "running" as const, startedAt: 0 } };

@@ -29,6 +29,8 @@ export interface LiveMetricsOptions {
 /** Appended points of one series, as they travel over the comm. */
 export interface LivePoints {
   name: string;
+  /** Index of the first point in the whole series, so a front end that got a full state in between skips what it has. */
+  start?: number;
   step: number[];
   value: number[];
   time: number[];
@@ -147,6 +149,7 @@ export class LiveMetrics {
   private flushPoints(): void {
     if (this.pending.size === 0) return;
     const series = [...this.pending.values()];
+    for (const p of series) p.start = this.series.get(p.name)!.step.length - p.step.length;
     this.pending = new Map();
     this.send({ type: "append", id: this.id, step: this.lastStep, last: { ...this.lastMetrics }, series: series as unknown as LiveMessage[] });
   }

@@ -55,6 +55,24 @@ window.e2e = {
     const info = await kernel.info;
     return info.implementation;
   },
+  /** Connects to a kernel another page started, as a reloaded page does. */
+  async attach(id) {
+    const manager = new KernelManager({ serverSettings: settings });
+    kernel = manager.connectTo({ model: { id, name: "nbforge" } });
+    connectLiveComms(kernel, "e2e.ipynb", liveRegistry);
+    await kernel.info;
+  },
+  kernelId() {
+    return kernel.id;
+  },
+  /** Points per series of each run in the live-run store. */
+  storedRuns() {
+    return liveRegistry.list().map((r) => ({ title: r.title, status: r.status, points: r.data.series.map((s) => s.value.length) }));
+  },
+  /** Starts executing without waiting; `window.pending` resolves with the reply. */
+  executeLater(label, code) {
+    window.pending = window.e2e.execute(label, code);
+  },
   /** Executes code in a fresh output area; resolves with the reply status once the kernel is idle. */
   async execute(label, code) {
     const area = addArea(withNbforge, label);
