@@ -29,16 +29,18 @@ __device__ __forceinline__ T block_sum(T v, T* scratch) {
 }
 
 // max that propagates NaN (the CPU kernels' max).
-__device__ __forceinline__ float max_nan(float a, float b) { return (a != a || a > b) ? a : b; }
+template <typename T>
+__device__ __forceinline__ T max_nan(T a, T b) { return (a != a || a > b) ? a : b; }
 
-// Block-wide NaN-propagating max of floats.
-__device__ __forceinline__ float block_max_nan(float v, float* scratch) {
+// Block-wide NaN-propagating max.
+template <typename T>
+__device__ __forceinline__ T block_max_nan(T v, T* scratch) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
   for (int o = 16; o > 0; o >>= 1) v = max_nan(v, __shfl_xor_sync(0xffffffffu, v, o));
   __syncthreads();
   if (lane == 0) scratch[warp] = v;
   __syncthreads();
-  v = lane < warps ? scratch[lane] : -INFINITY;
+  v = lane < warps ? scratch[lane] : T(-INFINITY);
   for (int o = 16; o > 0; o >>= 1) v = max_nan(v, __shfl_xor_sync(0xffffffffu, v, o));
   return v;
 }

@@ -135,6 +135,37 @@ __global__ void __launch_bounds__(THREADS) sgemm_tiled(int64_t m, int64_t n, int
   }
 }
 
+// float64: a plain 16x16 shared-memory tile, one output per thread (float64 on
+// the GPU serves checks such as gradcheck, not speed; cuBLAS is used where found).
+constexpr int DT = 16;
+
+template <bool TA, bool TB>
+__global__ void dgemm_tiled(int64_t m, int64_t n, int64_t k, double alpha, const double* __restrict__ a, int64_t lda,
+                            const double* __restrict__ b, int64_t ldb, double beta, double* __restrict__ c, int64_t ldc,
+                            int64_t stride_a, int64_t stride_b, int64_t stride_c) {
+  __shared__ double As[DT][DT + 1];
+  __shared__ double Bs[DT][DT + 1];
+  a += int64_t(blockIdx.z) * stride_a;
+  b += int64_t(blockIdx.z) * stride_b;
+  c += int64_t(blockIdx.z) * stride_c;
+  const int tx = threadIdx.x, ty = threadIdx.y;
+  const int64_t i = int64_t(blockIdx.y) * DT + ty, j = int64_t(blockIdx.x) * DT + tx;
+  double acc = 0;
+  for (int64_t k0 = 0; k0 < k; k0 += DT) {
+    const int64_t pa = k0 + tx, pb = k0 + ty;
+    As[ty][tx] = (i < m && pa < k) ? (TA ? a[pa * lda + i] : a[i * lda + pa]) : 0.0;
+    Bs[ty][tx] = (pb < k && j < n) ? (TB ? b[j * ldb + pb] : b[pb * ldb + j]) : 0.0;
+    __syncthreads();
+#pragma unroll
+    for (int q = 0; q < DT; ++q) acc = fma(As[ty][q], Bs[q][tx], acc);
+    __syncthreads();
+  }
+  if (i < m && j < n) {
+    double* out = c + i * ldc + j;
+    *out = beta == 0.0 ? alpha * acc : alpha * acc + beta * *out;
+  }
+}
+
 // ---- cuBLAS through dlopen ----
 using cublasHandle = void*;
 using CreateFn = int (*)(cublasHandle*);
@@ -142,12 +173,15 @@ using SgemmFn = int (*)(cublasHandle, int, int, int, int, int, const float*, con
                         const float*, float*, int);
 using SgemmBatchedFn = int (*)(cublasHandle, int, int, int, int, int, const float*, const float*, int, long long,
                                const float*, int, long long, const float*, float*, int, long long, int);
+using DgemmBatchedFn = int (*)(cublasHandle, int, int, int, int, int, const double*, const double*, int, long long,
+                               const double*, int, long long, const double*, double*, int, long long, int);
 
 struct Cublas {
   void* lib = nullptr;
   cublasHandle handle = nullptr;
   SgemmFn sgemm = nullptr;
   SgemmBatchedFn sgemm_batched = nullptr;
+  DgemmBatchedFn dgemm_batched = nullptr;
   bool use = false;
 };
 
@@ -164,6 +198,7 @@ Cublas& cublas() {
     auto create = reinterpret_cast<CreateFn>(dlsym(state.lib, "cublasCreate_v2"));
     state.sgemm = reinterpret_cast<SgemmFn>(dlsym(state.lib, "cublasSgemm_v2"));
     state.sgemm_batched = reinterpret_cast<SgemmBatchedFn>(dlsym(state.lib, "cublasSgemmStridedBatched"));
+    state.dgemm_batched = reinterpret_cast<DgemmBatchedFn>(dlsym(state.lib, "cublasDgemmStridedBatched"));
     if (create == nullptr || state.sgemm == nullptr || create(&state.handle) != 0) {
       state.handle = nullptr;
       return;
@@ -243,3 +278,44 @@ NBF_API int nbf_cuda_sgemm_batched(int trans_a, int trans_b, int64_t m, int64_t 
   return nbf_cuda_sgemm_batched_tiled(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc,
                                       stride_c, batch);
 }
+
+NBF_API int nbf_cuda_dgemm_batched_tiled(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+                                         const double* a, int64_t lda, int64_t stride_a, const double* b, int64_t ldb,
+                                         int64_t stride_b, double beta, double* c, int64_t ldc, int64_t stride_c,
+                                         int64_t batch) {
+  if (m < 0 || n < 0 || k < 0 || batch < 0) return nbf::invalid("nbf_cuda_dgemm: negative size");
+  if (m == 0 || n == 0 || batch == 0) return 0;
+  const int64_t gy = (m + DT - 1) / DT, gx = (n + DT - 1) / DT;
+  if (gy > 65535) return nbf::invalid("nbf_cuda_dgemm: m above 65535*16");
+  const dim3 block(DT, DT);
+  for (int64_t b0 = 0; b0 < batch; b0 += 65535) {
+    const int64_t nb = batch - b0 < 65535 ? batch - b0 : 65535;
+    const double* ab = a + b0 * stride_a;
+    const double* bb = b + b0 * stride_b;
+    double* cb = c + b0 * stride_c;
+    const dim3 grid(static_cast<unsigned>(gx), static_cast<unsigned>(gy), static_cast<unsigned>(nb));
+    if (!trans_a && !trans_b) dgemm_tiled<false, false><<<grid, block>>>(m, n, k, alpha, ab, lda, bb, ldb, beta, cb, ldc, stride_a, stride_b, stride_c);
+    else if (!trans_a && trans_b) dgemm_tiled<false, true><<<grid, block>>>(m, n, k, alpha, ab, lda, bb, ldb, beta, cb, ldc, stride_a, stride_b, stride_c);
+    else if (trans_a && !trans_b) dgemm_tiled<true, false><<<grid, block>>>(m, n, k, alpha, ab, lda, bb, ldb, beta, cb, ldc, stride_a, stride_b, stride_c);
+    else dgemm_tiled<true, true><<<grid, block>>>(m, n, k, alpha, ab, lda, bb, ldb, beta, cb, ldc, stride_a, stride_b, stride_c);
+  }
+  return nbf::launched("nbf_cuda_dgemm_tiled");
+}
+
+// float64 strided batched GEMM: cuBLAS where found, else the tile above.
+NBF_API int nbf_cuda_dgemm_batched(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
+                                   int64_t lda, int64_t stride_a, const double* b, int64_t ldb, int64_t stride_b, double beta,
+                                   double* c, int64_t ldc, int64_t stride_c, int64_t batch) {
+  Cublas& s = cublas();
+  const int64_t kMax = 2147483647LL;
+  if (s.use && s.dgemm_batched != nullptr && m <= kMax && n <= kMax && k <= kMax && lda <= kMax && ldb <= kMax &&
+      ldc <= kMax && batch <= kMax && m > 0 && n > 0 && batch > 0) {
+    const int status = s.dgemm_batched(s.handle, trans_b ? 1 : 0, trans_a ? 1 : 0, int(n), int(m), int(k), &alpha, b,
+                                       int(ldb), stride_b, a, int(lda), stride_a, &beta, c, int(ldc), stride_c, int(batch));
+    if (status == 0) return 0;
+    return nbf::invalid("nbf_cuda_dgemm_batched: cublasDgemmStridedBatched failed");
+  }
+  return nbf_cuda_dgemm_batched_tiled(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc,
+                                      stride_c, batch);
+}
+

@@ -108,6 +108,10 @@ int nbf_cuda_binary(int op, int dtype, int ndim, const int64_t* shape, const voi
 int nbf_cuda_unary(int op, int dtype, const void* x, void* y, int64_t n);
 int nbf_cuda_unary_backward(int op, int dtype, const void* x, const void* y, const void* gy, void* gx, int64_t n);
 
+// float32/float64 softmax (log 0) / log-softmax (log 1) of contiguous rows, and backward from y.
+int nbf_cuda_softmax(int log, int dtype, const void* x, void* y, int64_t rows, int64_t n);
+int nbf_cuda_softmax_backward(int log, int dtype, const void* y, const void* gy, void* gx, int64_t rows, int64_t n);
+
 // x contiguous [outer, red, inner] -> out [outer, inner]; op 0 sum, 1 mean, 2 max,
 // 3 min, 4 argmax, 5 argmin (int64 out), 6 var (divides by red - correction).
 int nbf_cuda_reduce(int op, int dtype, const void* x, void* out, int64_t outer, int64_t red, int64_t inner,
@@ -117,6 +121,13 @@ int nbf_cuda_reduce(int op, int dtype, const void* x, void* out, int64_t outer, 
 int nbf_cuda_sgemm_batched(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                            int64_t lda, int64_t stride_a, const float* b, int64_t ldb, int64_t stride_b, float beta,
                            float* c, int64_t ldc, int64_t stride_c, int64_t batch);
+// float64 strided batched GEMM: cuBLAS where found, else a plain 16x16 tile.
+int nbf_cuda_dgemm_batched(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
+                           int64_t lda, int64_t stride_a, const double* b, int64_t ldb, int64_t stride_b, double beta,
+                           double* c, int64_t ldc, int64_t stride_c, int64_t batch);
+int nbf_cuda_dgemm_batched_tiled(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+                                 const double* a, int64_t lda, int64_t stride_a, const double* b, int64_t ldb,
+                                 int64_t stride_b, double beta, double* c, int64_t ldc, int64_t stride_c, int64_t batch);
 int nbf_cuda_sgemm_batched_tiled(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                                  const float* a, int64_t lda, int64_t stride_a, const float* b, int64_t ldb,
                                  int64_t stride_b, float beta, float* c, int64_t ldc, int64_t stride_c, int64_t batch);
@@ -149,12 +160,12 @@ int nbf_cuda_cross_entropy_backward(int dtype, const void* x, int tgt_dtype, con
                                     int64_t rows, int64_t n, int64_t ignore, double smoothing, int reduction,
                                     int64_t count);
 
-// Causal scaled-dot-product attention (float32, contiguous operands, mask optional).
-int nbf_cuda_attention(const float* q, const float* k, const float* v, const float* mask, float* out, int64_t batch,
-                       int64_t lq, int64_t lk, int64_t d, int64_t dv, double scale, int causal);
-int nbf_cuda_attention_backward(const float* q, const float* k, const float* v, const float* mask, const float* go,
-                                float* gq, float* gk, float* gv, int64_t batch, int64_t lq, int64_t lk, int64_t d,
-                                int64_t dv, double scale, int causal);
+// Causal scaled-dot-product attention (float32 or float64, contiguous operands, mask optional).
+int nbf_cuda_attention(int dtype, const void* q, const void* k, const void* v, const void* mask, void* out,
+                       int64_t batch, int64_t lq, int64_t lk, int64_t d, int64_t dv, double scale, int causal);
+int nbf_cuda_attention_backward(int dtype, const void* q, const void* k, const void* v, const void* mask,
+                                const void* go, void* gq, void* gk, void* gv, int64_t batch, int64_t lq, int64_t lk,
+                                int64_t d, int64_t dv, double scale, int causal);
 
 // Indexing (idx int64, checked first); elementwise moves by element size.
 int nbf_cuda_gather(int elem_bytes, const void* x, const int64_t* x_strides, const int64_t* idx,

@@ -36,7 +36,8 @@ using tensor::dtype_size;
   X(nbf_cuda_error_string) X(nbf_cuda_malloc) X(nbf_cuda_free) X(nbf_cuda_memcpy) X(nbf_cuda_memset)       \
   X(nbf_cuda_synchronize) X(nbf_cuda_copy) X(nbf_cuda_fill) X(nbf_cuda_arange) X(nbf_cuda_random)          \
   X(nbf_cuda_dropout_mask) X(nbf_cuda_binary) X(nbf_cuda_unary) X(nbf_cuda_unary_backward) X(nbf_cuda_reduce) \
-  X(nbf_cuda_softmax_f32) X(nbf_cuda_softmax_backward_f32) X(nbf_cuda_sgemm_batched) X(nbf_cuda_check_index) \
+  X(nbf_cuda_softmax) X(nbf_cuda_softmax_backward) X(nbf_cuda_sgemm_batched) X(nbf_cuda_dgemm_batched)            \
+  X(nbf_cuda_check_index)                                                                                  \
   X(nbf_cuda_norm) X(nbf_cuda_norm_backward) X(nbf_cuda_embedding) X(nbf_cuda_embedding_backward)          \
   X(nbf_cuda_cross_entropy) X(nbf_cuda_cross_entropy_backward) X(nbf_cuda_attention)                       \
   X(nbf_cuda_attention_backward) X(nbf_cuda_gather) X(nbf_cuda_scatter) X(nbf_cuda_where) X(nbf_cuda_topk) \
@@ -278,7 +279,7 @@ void require_float(Napi::Env env, const CudaStorage* s, const char* fn) {
 }
 void require_f32(Napi::Env env, const CudaStorage* s, const char* fn) {
   require(env, s->dtype() == tensor::kFloat32,
-          std::string(fn) + ": the cuda kernel takes float32 (bfloat16/float16 are computed in float32), got " +
+          std::string(fn) + ": the kernel takes float32 values, got " +
               dtype_name(s->dtype()) + "; convert with .to(\"float32\") or run on the cpu");
 }
 void require_dims(Napi::Env env, std::size_t ndim, const char* fn) {
@@ -379,9 +380,10 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* fn = "softmax (cuda)";
-  require_f32(env, dev(info, 1, fn), fn);
-  check(env, api(env).nbf_cuda_softmax_f32(bool_arg(info, 0) ? 1 : 0, reinterpret_cast<const float*>(ptr(info, 1, fn)),
-                                           reinterpret_cast<float*>(ptr(info, 3, fn)), int_arg(info, 5), int_arg(info, 6)), fn);
+  CudaStorage* x = dev(info, 1, fn);
+  require_float(env, x, fn);
+  check(env, api(env).nbf_cuda_softmax(bool_arg(info, 0) ? 1 : 0, x->dtype(), ptr(info, 1, fn), ptr(info, 3, fn), int_arg(info, 5),
+                                       int_arg(info, 6)), fn);
   return env.Undefined();
 }
 
@@ -389,10 +391,10 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
 Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* fn = "softmax backward (cuda)";
-  require_f32(env, dev(info, 1, fn), fn);
-  check(env, api(env).nbf_cuda_softmax_backward_f32(bool_arg(info, 0) ? 1 : 0, reinterpret_cast<const float*>(ptr(info, 1, fn)),
-                                                    reinterpret_cast<const float*>(ptr(info, 3, fn)),
-                                                    reinterpret_cast<float*>(ptr(info, 5, fn)), int_arg(info, 7), int_arg(info, 8)), fn);
+  CudaStorage* y = dev(info, 1, fn);
+  require_float(env, y, fn);
+  check(env, api(env).nbf_cuda_softmax_backward(bool_arg(info, 0) ? 1 : 0, y->dtype(), ptr(info, 1, fn), ptr(info, 3, fn),
+                                                ptr(info, 5, fn), int_arg(info, 7), int_arg(info, 8)), fn);
   return env.Undefined();
 }
 
@@ -402,13 +404,22 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* fn = "matmul (cuda)";
   CudaStorage* a = dev(info, 0, fn);
-  require_f32(env, a, fn);
-  const float* pa = reinterpret_cast<const float*>(a->at(env, int_arg(info, 1), fn));
-  const float* pb = reinterpret_cast<const float*>(dev(info, 5, fn)->at(env, int_arg(info, 6), fn));
-  float* po = reinterpret_cast<float*>(dev(info, 10, fn)->at(env, int_arg(info, 11), fn));
+  require_float(env, a, fn);
+  require(env, dev(info, 5, fn)->dtype() == a->dtype() && dev(info, 10, fn)->dtype() == a->dtype(), std::string(fn) + ": operand dtypes differ");
+  const char* pa = a->at(env, int_arg(info, 1), fn);
+  const char* pb = dev(info, 5, fn)->at(env, int_arg(info, 6), fn);
+  char* po = dev(info, 10, fn)->at(env, int_arg(info, 11), fn);
   const int64_t batch = int_arg(info, 12), m = int_arg(info, 13), n = int_arg(info, 14), k = int_arg(info, 15);
-  check(env, api(env).nbf_cuda_sgemm_batched(bool_arg(info, 4) ? 1 : 0, bool_arg(info, 9) ? 1 : 0, m, n, k, 1.0f, pa, int_arg(info, 3),
-                                             int_arg(info, 2), pb, int_arg(info, 8), int_arg(info, 7), 0.0f, po, n, m * n, batch), fn);
+  const int ta = bool_arg(info, 4) ? 1 : 0, tb = bool_arg(info, 9) ? 1 : 0;
+  if (a->dtype() == tensor::kFloat32) {
+    check(env, api(env).nbf_cuda_sgemm_batched(ta, tb, m, n, k, 1.0f, reinterpret_cast<const float*>(pa), int_arg(info, 3), int_arg(info, 2),
+                                               reinterpret_cast<const float*>(pb), int_arg(info, 8), int_arg(info, 7), 0.0f,
+                                               reinterpret_cast<float*>(po), n, m * n, batch), fn);
+  } else {
+    check(env, api(env).nbf_cuda_dgemm_batched(ta, tb, m, n, k, 1.0, reinterpret_cast<const double*>(pa), int_arg(info, 3), int_arg(info, 2),
+                                               reinterpret_cast<const double*>(pb), int_arg(info, 8), int_arg(info, 7), 0.0,
+                                               reinterpret_cast<double*>(po), n, m * n, batch), fn);
+  }
   return env.Undefined();
 }
 
@@ -573,11 +584,11 @@ Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
 Napi::Value Attention(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* fn = "scaled_dot_product_attention (cuda)";
-  require_f32(env, dev(info, 0, fn), fn);
-  check(env, api(env).nbf_cuda_attention(reinterpret_cast<const float*>(ptr(info, 0, fn)), reinterpret_cast<const float*>(ptr(info, 2, fn)),
-                                         reinterpret_cast<const float*>(ptr(info, 4, fn)), reinterpret_cast<const float*>(opt_ptr(info, 6, fn)),
-                                         reinterpret_cast<float*>(ptr(info, 8, fn)), int_arg(info, 10), int_arg(info, 11), int_arg(info, 12),
-                                         int_arg(info, 13), int_arg(info, 14), num_arg(info, 15), bool_arg(info, 16) ? 1 : 0), fn);
+  CudaStorage* q = dev(info, 0, fn);
+  require_float(env, q, fn);
+  check(env, api(env).nbf_cuda_attention(q->dtype(), ptr(info, 0, fn), ptr(info, 2, fn), ptr(info, 4, fn), opt_ptr(info, 6, fn),
+                                         ptr(info, 8, fn), int_arg(info, 10), int_arg(info, 11), int_arg(info, 12), int_arg(info, 13),
+                                         int_arg(info, 14), num_arg(info, 15), bool_arg(info, 16) ? 1 : 0), fn);
   return env.Undefined();
 }
 
@@ -585,15 +596,14 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
 Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* fn = "scaled_dot_product_attention backward (cuda)";
-  require_f32(env, dev(info, 0, fn), fn);
-  float* gq = reinterpret_cast<float*>(dev(info, 10, fn)->at(env, 0, fn));
-  float* gk = reinterpret_cast<float*>(dev(info, 11, fn)->at(env, 0, fn));
-  float* gv = reinterpret_cast<float*>(dev(info, 12, fn)->at(env, 0, fn));
-  check(env, api(env).nbf_cuda_attention_backward(
-                 reinterpret_cast<const float*>(ptr(info, 0, fn)), reinterpret_cast<const float*>(ptr(info, 2, fn)),
-                 reinterpret_cast<const float*>(ptr(info, 4, fn)), reinterpret_cast<const float*>(opt_ptr(info, 6, fn)),
-                 reinterpret_cast<const float*>(ptr(info, 8, fn)), gq, gk, gv, int_arg(info, 13), int_arg(info, 14), int_arg(info, 15),
-                 int_arg(info, 16), int_arg(info, 17), num_arg(info, 18), bool_arg(info, 19) ? 1 : 0), fn);
+  CudaStorage* q = dev(info, 0, fn);
+  require_float(env, q, fn);
+  char* gq = dev(info, 10, fn)->at(env, 0, fn);
+  char* gk = dev(info, 11, fn)->at(env, 0, fn);
+  char* gv = dev(info, 12, fn)->at(env, 0, fn);
+  check(env, api(env).nbf_cuda_attention_backward(q->dtype(), ptr(info, 0, fn), ptr(info, 2, fn), ptr(info, 4, fn), opt_ptr(info, 6, fn),
+                                                  ptr(info, 8, fn), gq, gk, gv, int_arg(info, 13), int_arg(info, 14), int_arg(info, 15),
+                                                  int_arg(info, 16), int_arg(info, 17), num_arg(info, 18), bool_arg(info, 19) ? 1 : 0), fn);
   return env.Undefined();
 }
 

@@ -50,8 +50,12 @@ SIGNATURES = {
     "nbf_cuda_embedding_backward": [I, I, P, I64, P, I64, I64, P, I64],
     "nbf_cuda_cross_entropy": [I, P, I, P, P, I64, I64, I64, D, I, I64],
     "nbf_cuda_cross_entropy_backward": [I, P, I, P, P, P, I64, I64, I64, D, I, I64],
-    "nbf_cuda_attention": [P, P, P, P, P, I64, I64, I64, I64, I64, D, I],
-    "nbf_cuda_attention_backward": [P, P, P, P, P, P, P, P, I64, I64, I64, I64, I64, D, I],
+    "nbf_cuda_attention": [I, P, P, P, P, P, I64, I64, I64, I64, I64, D, I],
+    "nbf_cuda_attention_backward": [I, P, P, P, P, P, P, P, P, I64, I64, I64, I64, I64, D, I],
+    "nbf_cuda_softmax": [I, I, P, P, I64, I64],
+    "nbf_cuda_softmax_backward": [I, I, P, P, P, I64, I64],
+    "nbf_cuda_dgemm_batched": [I, I, I64, I64, I64, D, P, I64, I64, P, I64, I64, D, P, I64, I64, I64],
+    "nbf_cuda_dgemm_batched_tiled": [I, I, I64, I64, I64, D, P, I64, I64, P, I64, I64, D, P, I64, I64, I64],
     "nbf_cuda_gather": [I, P, PI64, P, PI64, P, I, PI64, I],
     "nbf_cuda_scatter": [I, I, P, PI64, P, PI64, P, PI64, I, PI64, I],
     "nbf_cuda_where": [P, PI64, I, P, PI64, P, PI64, P, I, PI64],
@@ -265,6 +269,21 @@ def check_reduce():
                     exact(f"{name} {str(dt)[6:]} {list(shape)} (ties: lowest index)", out, idx)
                 else:
                     report(f"var {str(dt)[6:]} {list(shape)}", out, xd.var(1, unbiased=True), 1e-5 if dt == torch.float32 else 1e-12)
+    for dt in (torch.float32, torch.float64):
+        for log in (0, 1):
+            x = randn(37, 1001, dtype=dt) * 4
+            xr = x.double().requires_grad_(True)
+            y = torch.log_softmax(xr, -1) if log else torch.softmax(xr, -1)
+            gy = randn(37, 1001, dtype=dt)
+            (gx,) = torch.autograd.grad(y, xr, gy.double())
+            yc = torch.empty(37, 1001, dtype=dt, device=dev)
+            ok(lib.nbf_cuda_softmax(log, CODE[dt], p(x.cuda()), p(yc), 37, 1001), "softmax")
+            tol = 2e-6 if dt == torch.float32 else 1e-13
+            nm = f"{'log_softmax' if log else 'softmax'} {str(dt)[6:]} [37,1001]"
+            report(nm, yc, y.detach(), tol, y.detach().abs() + (1 if log else 1e-30))
+            g = torch.empty_like(yc)
+            ok(lib.nbf_cuda_softmax_backward(log, CODE[dt], p(yc), p(gy.cuda()), p(g), 37, 1001), "softmax bwd")
+            report(nm + " backward", g, gx, 10 * tol, gx.abs() + gy.double().abs() * (1 if log else y.detach()) + 1e-30)
     x = randn(4, 50)
     x[1, 20] = float("nan")
     x[1, 30] = float("nan")
@@ -274,20 +293,23 @@ def check_reduce():
 
 
 def check_gemm_batched():
-    print("batched sgemm (strided)")
-    for tiled in (1, 0):
-        fn = lib.nbf_cuda_sgemm_batched_tiled if tiled else lib.nbf_cuda_sgemm_batched
+    print("batched sgemm / dgemm (strided)")
+    for tiled, dt in ((1, torch.float32), (0, torch.float32), (1, torch.float64), (0, torch.float64)):
+        if dt == torch.float32:
+            fn = lib.nbf_cuda_sgemm_batched_tiled if tiled else lib.nbf_cuda_sgemm_batched
+        else:
+            fn = lib.nbf_cuda_dgemm_batched_tiled if tiled else lib.nbf_cuda_dgemm_batched
         for ta in (0, 1):
             for tb in (0, 1):
                 b, m, n, k = 7, 65, 33, 130
-                A = randn(b, k, m) if ta else randn(b, m, k)
-                B = randn(b, n, k) if tb else randn(b, k, n)
-                Cm = torch.empty(b, m, n, device=dev)
+                A = randn(b, k, m, dtype=dt) if ta else randn(b, m, k, dtype=dt)
+                B = randn(b, n, k, dtype=dt) if tb else randn(b, k, n, dtype=dt)
+                Cm = torch.empty(b, m, n, dtype=dt, device=dev)
                 ok(fn(ta, tb, m, n, k, 1.0, p(A.cuda()), m if ta else k, m * k, p(B.cuda()), k if tb else n, n * k, 0.0, p(Cm), n, m * n, b), "sgemm")
                 Ad = A.double().transpose(1, 2) if ta else A.double()
                 Bd = B.double().transpose(1, 2) if tb else B.double()
-                report(f"sgemm_batched {'tiled' if tiled else 'default'} {'T' if ta else 'N'}{'T' if tb else 'N'} b=7 m=65 n=33 k=130", Cm, Ad @ Bd, 1e-5,
-                       Ad.abs() @ Bd.abs())
+                report(f"{'s' if dt == torch.float32 else 'd'}gemm_batched {'tiled' if tiled else 'default'} {'T' if ta else 'N'}{'T' if tb else 'N'} b=7 m=65 n=33 k=130",
+                       Cm, Ad @ Bd, 1e-5 if dt == torch.float32 else 1e-13, Ad.abs() @ Bd.abs())
 
 
 def check_norm():
@@ -380,28 +402,30 @@ def attention_ref(q, k, v, mask, scale, causal):
 
 
 def check_attention():
-    print("attention forward + backward (float32)")
-    for (b, lq, lk, d, dv, causal, masked) in ((6, 33, 33, 64, 64, 1, 0), (4, 1, 57, 32, 48, 1, 1), (3, 20, 45, 16, 16, 1, 0),
-                                               (5, 17, 29, 8, 24, 0, 1), (2, 40, 30, 8, 8, 1, 0)):
-        q, k, v = randn(b, lq, d), randn(b, lk, d), randn(b, lk, dv)
-        mask = randn(b, lq, lk) if masked else None
+    print("attention forward + backward")
+    for (b, lq, lk, d, dv, causal, masked, dt) in ((6, 33, 33, 64, 64, 1, 0, torch.float32), (4, 1, 57, 32, 48, 1, 1, torch.float32),
+                                                   (3, 20, 45, 16, 16, 1, 0, torch.float32), (5, 17, 29, 8, 24, 0, 1, torch.float32),
+                                                   (2, 40, 30, 8, 8, 1, 0, torch.float32), (3, 9, 21, 16, 8, 1, 1, torch.float64)):
+        q, k, v = randn(b, lq, d, dtype=dt), randn(b, lk, d, dtype=dt), randn(b, lk, dv, dtype=dt)
+        mask = randn(b, lq, lk, dtype=dt) if masked else None
         scale = 1 / math.sqrt(d)
         qr, kr, vr = (t.double().requires_grad_(True) for t in (q, k, v))
         y, seen = attention_ref(qr, kr, vr, mask.double() if masked else None, scale, causal)
-        go = randn(b, lq, dv)
+        go = randn(b, lq, dv, dtype=dt)
         gq, gk, gv = torch.autograd.grad(y, (qr, kr, vr), go.double())
         y = torch.where(seen, y, float("nan"))  # the forward of a row that sees no key is NaN (as PyTorch's)
-        out = torch.empty(b, lq, dv, device=dev)
+        out = torch.empty(b, lq, dv, dtype=dt, device=dev)
         qc, kc, vc, mc = q.cuda(), k.cuda(), v.cuda(), (mask.cuda() if masked else None)
-        ok(lib.nbf_cuda_attention(p(qc), p(kc), p(vc), p(mc) if masked else None, p(out), b, lq, lk, d, dv, scale, causal), "attention")
-        nm = f"attention b={b} lq={lq} lk={lk} d={d} dv={dv}{' causal' if causal else ''}{' +mask' if masked else ''}"
-        report(nm, out, y.detach(), 1e-5, y.detach().abs() + 1)
+        ok(lib.nbf_cuda_attention(CODE[dt], p(qc), p(kc), p(vc), p(mc) if masked else None, p(out), b, lq, lk, d, dv, scale, causal), "attention")
+        nm = f"attention {str(dt)[6:]} b={b} lq={lq} lk={lk} d={d} dv={dv}{' causal' if causal else ''}{' +mask' if masked else ''}"
+        tol = 1e-5 if dt == torch.float32 else 1e-12
+        report(nm, out, y.detach(), tol, y.detach().abs() + 1)
         gqc, gkc, gvc = torch.empty_like(qc), torch.empty_like(kc), torch.empty_like(vc)
-        ok(lib.nbf_cuda_attention_backward(p(qc), p(kc), p(vc), p(mc) if masked else None, p(go.cuda()), p(gqc), p(gkc), p(gvc),
+        ok(lib.nbf_cuda_attention_backward(CODE[dt], p(qc), p(kc), p(vc), p(mc) if masked else None, p(go.cuda()), p(gqc), p(gkc), p(gvc),
                                            b, lq, lk, d, dv, scale, causal), "attention bwd")
-        report(nm + " dq", gqc, gq, 1e-4, gq.abs() + 1)
-        report(nm + " dk", gkc, gk, 1e-4, gk.abs() + 1)
-        report(nm + " dv", gvc, gv, 1e-4, gv.abs() + 1)
+        report(nm + " dq", gqc, gq, 10 * tol, gq.abs() + 1)
+        report(nm + " dk", gkc, gk, 10 * tol, gk.abs() + 1)
+        report(nm + " dv", gvc, gv, 10 * tol, gv.abs() + 1)
 
 
 def check_indexing():
@@ -577,10 +601,10 @@ def bench():
     q, k, v = (torch.randn(B, L, D, device=dev) for _ in range(3))
     ao = torch.empty_like(q)
     flop = 4.0 * B * L * L * D / 2  # causal: half the scores
-    row("attention fwd causal b*h=96 L=1024 d=64", lambda: lib.nbf_cuda_attention(p(q), p(k), p(v), None, p(ao), B, L, L, D, D, 0.125, 1),
+    row("attention fwd causal b*h=96 L=1024 d=64", lambda: lib.nbf_cuda_attention(0, p(q), p(k), p(v), None, p(ao), B, L, L, D, D, 0.125, 1),
         lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True), flop, True)
     gq, gk, gv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
-    row("attention bwd causal b*h=96 L=1024 d=64", lambda: lib.nbf_cuda_attention_backward(p(q), p(k), p(v), None, p(ao), p(gq), p(gk), p(gv), B, L, L, D, D, 0.125, 1),
+    row("attention bwd causal b*h=96 L=1024 d=64", lambda: lib.nbf_cuda_attention_backward(0, p(q), p(k), p(v), None, p(ao), p(gq), p(gk), p(gv), B, L, L, D, D, 0.125, 1),
         None, 2.5 * flop, True)
     A, Bm = torch.randn(64, 512, 512, device=dev), torch.randn(64, 512, 512, device=dev)
     Cm = torch.empty(64, 512, 512, device=dev)
