@@ -125,3 +125,18 @@ describe("attention paths and padding", () => {
     }
   });
 });
+
+describe("bfloat16 models", () => {
+  test.each([["gpt2", gpt], ["llama", llama]] as const)("%s: forward and backward stay in bfloat16, near the float32 model", (_n, make) => {
+    const ids = tensor([[1, 2, 3, 4, 5, 6]], { dtype: "int64" });
+    const ref = make().forward(ids);
+    const m = make().to("bfloat16");
+    const logits = m.forward(ids);
+    expect(logits.dtype).toBe("bfloat16");
+    // bfloat16 keeps 8 significant bits: agreement to a few percent of the logits' range
+    const scale = Math.max(...Array.from(ref.abs().data() as Float32Array));
+    expect(maxAbsDiff(logits, ref) / scale).toBeLessThan(0.05);
+    logits.sum().backward();
+    expect(m.parameters().every((p) => p.grad !== null && p.grad.dtype === "bfloat16")).toBe(true);
+  });
+});

@@ -101,6 +101,8 @@ export class RotaryTables {
 
 /** x·cos + rotate_half(x)·sin for x [B, H, T, D] and cos, sin [B, 1, T, D]. */
 export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  // the tables follow x's dtype (as transformers casts cos/sin), so a bfloat16 model stays bfloat16
+  if (cos.dtype !== x.dtype) [cos, sin] = [cos.to(x.dtype), sin.to(x.dtype)];
   const d = x.shape[x.ndim - 1];
   const x1 = x.slice(-1, 0, d / 2);
   const x2 = x.slice(-1, d / 2, d);
