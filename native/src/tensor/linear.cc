@@ -68,29 +68,70 @@ void few_rows_out_in(const T* x, const T* w, const T* b, T* y, int64_t rows, int
 // float32 dot products 32 lanes at a time with FMA (sums of lanes in float, as a GEMM's
 // are), for output columns [o0, o1). A function of its own: lambdas do not inherit
 // the target attribute.
+__attribute__((target("avx2,fma"))) inline float hsum_avx2(__m256 v) {
+  __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
+  return _mm_cvtss_f32(s4);
+}
+
+// One output: x[r, :] · W[o, :] (+ b[o]).
+__attribute__((target("avx2,fma"))) inline float dot_avx2(const float* xr, const float* wr, int64_t nin) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= nin; i += 32) {
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + i), _mm256_loadu_ps(wr + i), a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + i + 8), _mm256_loadu_ps(wr + i + 8), a1);
+    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + i + 16), _mm256_loadu_ps(wr + i + 16), a2);
+    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + i + 24), _mm256_loadu_ps(wr + i + 24), a3);
+  }
+  for (; i + 8 <= nin; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + i), _mm256_loadu_ps(wr + i), a0);
+  float acc = hsum_avx2(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  for (; i < nin; ++i) acc += xr[i] * wr[i];
+  return acc;
+}
+
+// Output columns [o0, o1): blocks of 4 weight rows x 2 input rows share their loads
+// (6 loads feed 8 FMAs), the rest one dot product at a time.
 __attribute__((target("avx2,fma"))) void out_in_cols_avx2(const float* x, const float* w, const float* b, float* y, int64_t rows,
                                                            int64_t nin, int64_t nout, int64_t o0, int64_t o1) {
-  for (int64_t o = o0; o < o1; ++o) {
-    const float* wr = w + o * nin;
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* xr = x + r * nin;
-      __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-      int64_t i = 0;
-      for (; i + 32 <= nin; i += 32) {
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + i), _mm256_loadu_ps(wr + i), a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + i + 8), _mm256_loadu_ps(wr + i + 8), a1);
-        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + i + 16), _mm256_loadu_ps(wr + i + 16), a2);
-        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + i + 24), _mm256_loadu_ps(wr + i + 24), a3);
+  const int64_t vec = nin - nin % 8;
+  int64_t o = o0;
+  for (; o + 4 <= o1 && rows >= 2 && vec > 0; o += 4) {
+    const float* w0 = w + o * nin;
+    const float* w1 = w0 + nin;
+    const float* w2 = w1 + nin;
+    const float* w3 = w2 + nin;
+    int64_t r = 0;
+    for (; r + 2 <= rows; r += 2) {
+      const float* x0 = x + r * nin;
+      const float* x1 = x0 + nin;
+      __m256 acc[2][4];
+      for (auto& row : acc) for (auto& v : row) v = _mm256_setzero_ps();
+      for (int64_t i = 0; i < vec; i += 8) {
+        const __m256 xa = _mm256_loadu_ps(x0 + i), xb = _mm256_loadu_ps(x1 + i);
+        const __m256 wv[4] = {_mm256_loadu_ps(w0 + i), _mm256_loadu_ps(w1 + i), _mm256_loadu_ps(w2 + i), _mm256_loadu_ps(w3 + i)};
+        for (int j = 0; j < 4; ++j) {
+          acc[0][j] = _mm256_fmadd_ps(xa, wv[j], acc[0][j]);
+          acc[1][j] = _mm256_fmadd_ps(xb, wv[j], acc[1][j]);
+        }
       }
-      for (; i + 8 <= nin; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + i), _mm256_loadu_ps(wr + i), a0);
-      const __m256 s8 = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
-      __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
-      s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-      s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
-      float acc = _mm_cvtss_f32(s4);
-      for (; i < nin; ++i) acc += xr[i] * wr[i];
-      y[r * nout + o] = acc + (b != nullptr ? b[o] : 0.0f);
+      const float* wr[4] = {w0, w1, w2, w3};
+      for (int rr = 0; rr < 2; ++rr) {
+        const float* xr = rr == 0 ? x0 : x1;
+        for (int j = 0; j < 4; ++j) {
+          float s = hsum_avx2(acc[rr][j]);
+          for (int64_t i = vec; i < nin; ++i) s += xr[i] * wr[j][i];
+          y[(r + rr) * nout + o + j] = s + (b != nullptr ? b[o + j] : 0.0f);
+        }
+      }
     }
+    for (; r < rows; ++r) {
+      for (int j = 0; j < 4; ++j) y[r * nout + o + j] = dot_avx2(x + r * nin, w + (o + j) * nin, nin) + (b != nullptr ? b[o + j] : 0.0f);
+    }
+  }
+  for (; o < o1; ++o) {
+    for (int64_t r = 0; r < rows; ++r) y[r * nout + o] = dot_avx2(x + r * nin, w + o * nin, nin) + (b != nullptr ? b[o] : 0.0f);
   }
 }
 
