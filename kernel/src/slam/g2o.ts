@@ -172,8 +172,9 @@ interface PendingTrack {
   information: Float64Array;
 }
 
+/** g2o text has a line break or starts with a known tag; anything else is a path. */
 function looksLikeText(s: string): boolean {
-  return s.includes("\n") || /^\s*[A-Z][A-Z0-9_:]*\s/.test(s);
+  return s.includes("\n") || TAGS[s.trim().split(/\s+/)[0]] !== undefined;
 }
 
 /**
