@@ -24,6 +24,7 @@ export type { CertifyOptions, Certificate, EstimateCertificate, CertifyTimes } f
 export { slamData, slamFigure as figure, suspectPoses } from "./display.js";
 export type { SlamFigureOptions } from "./display.js";
 export type { SolveOptions, SolveProgress, SolveResult, SolveTimes, Relaxation } from "./solve.js";
+export type { PosePrior } from "./priors.js";
 
 /** Reads a g2o file (a path or the text itself); see g2o.ts for the lines understood. */
 export function readG2O(pathOrText: string, options?: ReadG2OOptions): Problem {

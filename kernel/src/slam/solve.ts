@@ -14,6 +14,7 @@ import { certifyRotations, type Certificate, type CertifyOptions } from "./certi
 import { chordalRotations } from "./chordal.js";
 import { certifyComplex, complexForm, rotationsToComplexPoint, type ComplexCertificate } from "./complex-relaxation.js";
 import { LiftedMatrix } from "./lifted-matrix.js";
+import { withWorldPose, withoutWorldPose, type PosePrior } from "./priors.js";
 import { fixGauge, roundToRotations } from "./rounding.js";
 import { riemannianStaircase, type StaircaseLevel, type StaircaseResult } from "./staircase.js";
 import { BlockManifold, rotationsToPoint } from "./stiefel.js";
@@ -62,6 +63,12 @@ export interface SolveOptions {
   /** σ of the Newton preconditioner relative to the mean cost per pose (default 1e-4). */
   newtonShift?: number;
   preconditioner?: "data" | "connection";
+  /**
+   * Priors on poses (rotation and position in a world frame, with weights):
+   * measurements from an anchored world pose. The estimate is then in world
+   * coordinates, and the cost includes the priors' terms.
+   */
+  priors?: readonly PosePrior[];
   /** Options of the certificate (tolerance η etc.). */
   certify?: CertifyOptions;
   backend?: SparseCholeskyBackend;
@@ -210,6 +217,23 @@ function initialRotations(problem: Problem, dm: DataMatrix, options: SolveOption
 
 /** Solves a pose-graph or landmark SLAM problem to certified global optimality where the relaxation allows. */
 export function solve(problem: Problem, options: SolveOptions = {}): SolveResult {
+  if (options.priors !== undefined && options.priors.length > 0) {
+    // Solve with the world pose, then report the estimate without it (in world coordinates).
+    const inner = solve(withWorldPose(problem, options.priors), {
+      ...options,
+      priors: undefined,
+      // An initial estimate of the original problem does not fit the augmented one.
+      initial: typeof options.initial === "object" ? undefined : options.initial,
+    });
+    const estimate = withoutWorldPose(inner.estimate);
+    return {
+      ...inner,
+      estimate,
+      g2o: () => formatG2O(problem, { estimate }),
+      poses: problem.numPoses,
+      measurements: problem.poseEdges.length + problem.landmarkEdges.length + options.priors.length,
+    };
+  }
   const t0 = performance.now();
   const { d, numPoses: n } = problem;
   const report = (event: SolveProgress): void => {
