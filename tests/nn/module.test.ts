@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  GPT, Linear, Llama, Module, ModuleList, applyLoRA, cudaAvailable, gradcheck, linear, loraStateDict, mergeLoRA, unmergeLoRA, randn, readSafetensors,
+  GPT, Linear, Llama, Module, ModuleList, applyLoRA, cudaAvailable, mergeAndUnload, gradcheck, linear, loraStateDict, mergeLoRA, unmergeLoRA, randn, readSafetensors,
   readSafetensorsHeader, tensor, writeSafetensors, type Tensor,
 } from "nbforge";
 
@@ -121,6 +121,10 @@ describe("LoRA", () => {
       unmergeLoRA(m);
       for (const [k, t] of Object.entries(before)) expect(maxAbsDiff(m.stateDict()[k], t)).toBeLessThan(1e-5);
       expect(maxAbsDiff(m.forward(ids), unmerged)).toBeLessThan(1e-5);
+      // merge_and_unload: the base architecture's keys again, computing the adapted model
+      expect(mergeAndUnload(m).length).toBe(count);
+      expect(Object.keys(m.stateDict()).sort()).toEqual(Object.keys(before).sort());
+      expect(maxAbsDiff(m.forward(ids), unmerged)).toBeLessThan(1e-4);
     }
   });
 

@@ -21,5 +21,5 @@ export { readSafetensors, readSafetensorsHeader, writeSafetensors } from "../io/
 export type { SafetensorsEntry, SafetensorsHeader, ReadSafetensorsOptions } from "../io/safetensors.js";
 export { readCheckpointTensors, readConfigJson, writeCheckpoint } from "../io/checkpoint.js";
 export type { SaveCheckpointOptions } from "../io/checkpoint.js";
-export { LoRALinear, applyLoRA, loraLayers, mergeLoRA, unmergeLoRA, loraStateDict } from "./lora.js";
+export { LoRALinear, applyLoRA, loraLayers, mergeLoRA, unmergeLoRA, mergeAndUnload, loraStateDict } from "./lora.js";
 export type { LoRAOptions } from "./lora.js";

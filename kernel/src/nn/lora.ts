@@ -139,6 +139,33 @@ export function unmergeLoRA(model: Module): void {
   for (const l of loraLayers(model)) l.unmerge();
 }
 
+/**
+ * Merges every LoRA update and puts plain Linear / Conv1D layers back (PEFT's
+ * merge_and_unload), so the model saves with the base architecture's keys only.
+ * The merged weights stay frozen unless requiresGrad is turned back on.
+ */
+export function mergeAndUnload(model: Module): string[] {
+  const done: string[] = [];
+  for (const [path, m] of model.namedModules()) {
+    if (!(m instanceof LoRALinear)) continue;
+    m.merge();
+    const plain = m.layout === "linear"
+      ? new Linear(m.inFeatures, m.outFeatures, { bias: m.hasParameter("bias"), dtype: m.param("weight").dtype })
+      : new Conv1D(m.inFeatures, m.outFeatures, { dtype: m.param("weight").dtype });
+    for (const name of ["weight", "bias"]) {
+      if (!plain.hasParameter(name)) continue;
+      plain.param(name).dispose();
+      plain.registerParameter(name, m.param(name)).requiresGrad = false;
+    }
+    for (const [, t] of m.child("lora_A").namedParameters()) t.dispose();
+    for (const [, t] of m.child("lora_B").namedParameters()) t.dispose();
+    const cut = path.lastIndexOf(".");
+    model.getSubmodule(cut < 0 ? "" : path.slice(0, cut)).registerModule(path.slice(cut + 1), plain);
+    done.push(path);
+  }
+  return done;
+}
+
 /** Only the LoRA parameters (lora_A / lora_B), by name: what an adapter checkpoint holds. */
 export function loraStateDict(model: Module): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
