@@ -91,7 +91,9 @@ namespace nbf {
 // Grow-only device scratch buffers, one per slot, kept for the process's life:
 // kernels on the default stream run in order, so a call may reuse the buffer
 // the previous call's kernels used without synchronising (cudaFree would).
-enum ScratchSlot : int { kScratchLoss = 0, kScratchAttention, kScratchStats, kScratchNormOut, kScratchDraws, kScratchFlag, kScratchSlots };
+enum ScratchSlot : int {
+  kScratchLoss = 0, kScratchAttention, kScratchStats, kScratchNormOut, kScratchPartials, kScratchDraws, kScratchFlag, kScratchSlots
+};
 // A device buffer of at least `bytes` for `slot`, or nullptr (the error recorded).
 void* scratch(int slot, size_t bytes);
 }  // namespace nbf

@@ -89,20 +89,53 @@ __global__ void norm_bwd_rows(int rms, const T* __restrict__ x, const T* __restr
   }
 }
 
-// gw[c] = sum_r gy[r, c] xhat[r, c], gb[c] = sum_r gy[r, c]: one thread per column, rows in order (deterministic).
+// gw[c] = sum_r gy[r, c] xhat[r, c], gb[c] = sum_r gy[r, c] in two passes, so the
+// result does not depend on scheduling: partial sums over fixed chunks of rows
+// (blockIdx.y = chunk; threads along columns, coalesced), then the chunks in order.
 template <typename T>
-__global__ void norm_bwd_cols(const T* __restrict__ x, const T* __restrict__ gy, T* __restrict__ gw, T* __restrict__ gb,
-                              const double* __restrict__ stats, int64_t rows, int64_t n) {
+__global__ void norm_bwd_partials(const T* __restrict__ x, const T* __restrict__ gy, const double* __restrict__ stats,
+                                  double* __restrict__ part_w, double* __restrict__ part_b, int64_t rows, int64_t n,
+                                  int64_t rows_per_chunk) {
+  const int64_t c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (c >= n) return;
+  const int64_t r0 = int64_t(blockIdx.y) * rows_per_chunk;
+  const int64_t r1 = r0 + rows_per_chunk < rows ? r0 + rows_per_chunk : rows;
+  double sw = 0, sb = 0;
+  for (int64_t r = r0; r < r1; ++r) {
+    const double g = double(gy[r * n + c]);
+    sw += g * (double(x[r * n + c]) - stats[2 * r]) * stats[2 * r + 1];
+    sb += g;
+  }
+  part_w[int64_t(blockIdx.y) * n + c] = sw;
+  part_b[int64_t(blockIdx.y) * n + c] = sb;
+}
+
+template <typename T>
+__global__ void norm_bwd_finish(const double* __restrict__ part_w, const double* __restrict__ part_b, T* __restrict__ gw,
+                                T* __restrict__ gb, int64_t chunks, int64_t n) {
   NBF_GRID_STRIDE(c, n) {
     double sw = 0, sb = 0;
-    for (int64_t r = 0; r < rows; ++r) {
-      const double g = double(gy[r * n + c]);
-      sw += g * (double(x[r * n + c]) - stats[2 * r]) * stats[2 * r + 1];
-      sb += g;
+    for (int64_t k = 0; k < chunks; ++k) {
+      sw += part_w[k * n + c];
+      sb += part_b[k * n + c];
     }
     if (gw != nullptr) gw[c] = T(sw);
     if (gb != nullptr) gb[c] = T(sb);
   }
+}
+
+template <typename T>
+int norm_weight_grads(const T* x, const T* gy, T* gw, T* gb, const double* stats, int64_t rows, int64_t n) {
+  // About 64 rows per chunk, at most 256 chunks: enough blocks to fill the GPU.
+  int64_t chunks = (rows + 63) / 64;
+  if (chunks > 256) chunks = 256;
+  const int64_t per = (rows + chunks - 1) / chunks;
+  auto* part = static_cast<double*>(nbf::scratch(nbf::kScratchPartials, size_t(2 * chunks * n) * sizeof(double)));
+  if (part == nullptr) return static_cast<int>(cudaErrorMemoryAllocation);
+  const dim3 grid(unsigned((n + 255) / 256), unsigned(chunks));
+  norm_bwd_partials<T><<<grid, 256>>>(x, gy, stats, part, part + chunks * n, rows, n, per);
+  norm_bwd_finish<T><<<nbf::grid_for(n, 256), 256>>>(part, part + chunks * n, gw, gb, chunks, n);
+  return nbf::launched("nbf_cuda_norm_backward (weights)");
 }
 
 // ---- embedding ----
@@ -274,23 +307,23 @@ NBF_API int nbf_cuda_norm_backward(int dtype, int rms, const void* x, const void
     if (int rc = nbf_cuda_norm(dtype, rms, x, nullptr, nullptr, ys, tmp, rows, n, eps)) return rc;
     stats = tmp;
   }
-  const int grid_c = nbf::grid_for(n, 256);
+  int rc = 0;
   if (dtype == nbf::kF32) {
     if (gx != nullptr)
       norm_bwd_rows<float><<<unsigned(rows), threads_for(n)>>>(rms, static_cast<const float*>(x), static_cast<const float*>(w),
                                                               static_cast<const float*>(gy), static_cast<float*>(gx), stats, n);
     if (gw != nullptr || gb != nullptr)
-      norm_bwd_cols<float><<<grid_c, 256>>>(static_cast<const float*>(x), static_cast<const float*>(gy), static_cast<float*>(gw),
-                                            static_cast<float*>(gb), stats, rows, n);
+      rc = norm_weight_grads<float>(static_cast<const float*>(x), static_cast<const float*>(gy), static_cast<float*>(gw),
+                                    static_cast<float*>(gb), stats, rows, n);
   } else {
     if (gx != nullptr)
       norm_bwd_rows<double><<<unsigned(rows), threads_for(n)>>>(rms, static_cast<const double*>(x), static_cast<const double*>(w),
                                                                static_cast<const double*>(gy), static_cast<double*>(gx), stats, n);
     if (gw != nullptr || gb != nullptr)
-      norm_bwd_cols<double><<<grid_c, 256>>>(static_cast<const double*>(x), static_cast<const double*>(gy), static_cast<double*>(gw),
-                                             static_cast<double*>(gb), stats, rows, n);
+      rc = norm_weight_grads<double>(static_cast<const double*>(x), static_cast<const double*>(gy), static_cast<double*>(gw),
+                                     static_cast<double*>(gb), stats, rows, n);
   }
-  return nbf::launched("nbf_cuda_norm_backward");
+  return rc != 0 ? rc : nbf::launched("nbf_cuda_norm_backward");
 }
 
 // Indices must have been checked (nbf_cuda_check_index). Copies rows of elem_bytes-sized elements.

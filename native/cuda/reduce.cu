@@ -99,8 +99,48 @@ __global__ void reduce_cols(int op, const T* __restrict__ x, void* __restrict__ 
   }
 }
 
+// Sums down long columns (inner > 1, few outputs, e.g. a bias gradient over
+// [tokens, features]) in two passes so enough threads run: partial sums over
+// fixed chunks of the reduced dim (blockIdx.y), then the chunks in order.
+template <typename T>
+__global__ void sum_cols_partials(const T* __restrict__ x, double* __restrict__ part, int64_t red, int64_t inner,
+                                  int64_t per_chunk, int64_t chunks) {
+  const int64_t ii = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (ii >= inner) return;
+  const int64_t oi = blockIdx.z;
+  const int64_t r0 = int64_t(blockIdx.y) * per_chunk;
+  const int64_t r1 = r0 + per_chunk < red ? r0 + per_chunk : red;
+  const T* p = x + oi * red * inner + ii;
+  double s = 0;
+  for (int64_t r = r0; r < r1; ++r) s += double(p[r * inner]);
+  part[(oi * chunks + blockIdx.y) * inner + ii] = s;
+}
+
+template <typename T>
+__global__ void sum_cols_finish(const double* __restrict__ part, T* __restrict__ out, int64_t outer, int64_t inner,
+                                int64_t chunks, double divide) {
+  NBF_GRID_STRIDE(idx, outer * inner) {
+    const int64_t oi = idx / inner, ii = idx % inner;
+    double s = 0;
+    for (int64_t k = 0; k < chunks; ++k) s += part[(oi * chunks + k) * inner + ii];
+    out[idx] = T(s / divide);
+  }
+}
+
 template <typename T>
 int launch(int op, const T* x, void* out, int64_t outer, int64_t red, int64_t inner, double correction) {
+  if (inner > 1 && op <= 1 && red >= 256 && outer * inner < (int64_t(1) << 16) && outer <= 65535) {
+    int64_t chunks = (red + 63) / 64;
+    if (chunks > 128) chunks = 128;
+    const int64_t per = (red + chunks - 1) / chunks;
+    auto* part = static_cast<double*>(nbf::scratch(nbf::kScratchPartials, size_t(outer * chunks * inner) * sizeof(double)));
+    if (part == nullptr) return static_cast<int>(cudaErrorMemoryAllocation);
+    const dim3 grid(unsigned((inner + 255) / 256), unsigned(chunks), unsigned(outer));
+    sum_cols_partials<T><<<grid, 256>>>(x, part, red, inner, per, chunks);
+    sum_cols_finish<T><<<nbf::grid_for(outer * inner, 256), 256>>>(part, static_cast<T*>(out), outer, inner, chunks,
+                                                                    op == 1 ? double(red) : 1.0);
+    return nbf::launched("nbf_cuda_reduce");
+  }
   if (inner == 1) {
     if (outer > 2147483647LL) return nbf::invalid("nbf_cuda_reduce: more than 2^31-1 rows");
     reduce_rows<T><<<unsigned(outer), nbf::row_threads(red)>>>(op, x, out, red, correction);
