@@ -22,6 +22,8 @@ export function checkDataset(file: string): SolveResult {
   const result = solveFile(file);
   expect(result.certified).toBe(true);
   expect(Math.abs(result.cost - optimum) / optimum).toBeLessThan(1e-6);
+  // A proven bound (Cholesky of S + η'I), tight enough to separate f* at 1e-6.
+  expect(result.boundProven).toBe(true);
   expect(result.suboptimalityBound).toBeLessThan(1e-6 * optimum);
   expect(result.lowerBound).toBeLessThanOrEqual(optimum * (1 + 1e-9));
   expect(result.lambdaMin).toBeGreaterThan(-1e-6);

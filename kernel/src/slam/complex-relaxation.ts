@@ -37,6 +37,11 @@ export interface ComplexCertificate {
   dualityGap: number;
   /** A lower bound on f* (proven when choleskyPassed: Σλ_i − nη). */
   lowerBound: number;
+  /** Σλ_i, the dual value of the multipliers. */
+  dualValue: number;
+  /** The multipliers Λ̃ (n 2×2 blocks λ_i I₂, row-major). */
+  lambda: Float64Array;
+  eta: number;
   cost: number;
   descentDirection: Float64Array | null;
   seconds: number;
@@ -107,6 +112,9 @@ export function certifyComplex(
     choleskyPassed,
     dualityGap: cost - (sumLambda + n * Math.min(lambdaMin, 0)),
     lowerBound,
+    dualValue: sumLambda,
+    lambda,
+    eta,
     cost,
     descentDirection: lambdaMin < 0 ? result.vector : null,
     seconds: (performance.now() - start) / 1000,
