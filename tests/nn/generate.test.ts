@@ -6,19 +6,13 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GPT, Generator, Llama, attend, paddingMask, randn, tensor, type Tensor } from "nbforge";
+import { maxAbsDiff } from "./helpers.js";
 
 const gpt = (extra: Record<string, unknown> = {}) =>
   new GPT({ vocabSize: 50, nPositions: 64, nEmbd: 32, nLayer: 2, nHead: 4, embdPdrop: 0, attnPdrop: 0, residPdrop: 0, seed: 9, ...extra });
 const llama = (extra: Record<string, unknown> = {}) =>
   new Llama({ vocabSize: 50, hiddenSize: 32, intermediateSize: 48, numHiddenLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 2, seed: 4, ...extra });
 
-function maxAbsDiff(a: Tensor, b: Tensor): number {
-  const x = a.to("float64").data() as Float64Array;
-  const y = b.to("float64").data() as Float64Array;
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
-  return m;
-}
 
 describe.each([["gpt2", gpt], ["llama", llama]] as const)("generate (%s)", (_name, make) => {
   const model = make();

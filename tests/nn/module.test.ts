@@ -7,14 +7,8 @@ import {
   GPT, Linear, Llama, Module, ModuleList, applyLoRA, cudaAvailable, mergeAndUnload, gradcheck, linear, loraStateDict, mergeLoRA, unmergeLoRA, randn, readSafetensors,
   readSafetensorsHeader, tensor, writeSafetensors, type Tensor,
 } from "nbforge";
+import { maxAbsDiff } from "./helpers.js";
 
-function maxAbsDiff(a: Tensor, b: Tensor): number {
-  const x = a.to("float64").data() as Float64Array;
-  const y = b.to("float64").data() as Float64Array;
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
-  return m;
-}
 
 class Tiny extends Module {
   constructor() {

@@ -7,7 +7,7 @@ import { closeSync, openSync, readSync, writeSync, fstatSync, renameSync } from 
 import { noGrad } from "../tensor/autograd.js";
 import type { DType } from "../tensor/dtype.js";
 import { DTYPE_SIZE } from "../tensor/dtype.js";
-import { Tensor, asContiguous, fmtShape, numelOf } from "../tensor/tensor.js";
+import { Tensor, asContiguous, fmtShape, numelOf, typedArrayOf } from "../tensor/tensor.js";
 
 const TO_OURS: Readonly<Record<string, DType>> = {
   F32: "float32", F64: "float64", BF16: "bfloat16", F16: "float16", I32: "int32", I64: "int64", I8: "int8", U8: "uint8", BOOL: "bool",
@@ -94,19 +94,6 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
   }
 }
 
-function typedView(dtype: DType, buf: ArrayBuffer): ArrayBufferView {
-  switch (dtype) {
-    case "float32": return new Float32Array(buf);
-    case "float64": return new Float64Array(buf);
-    case "int32": return new Int32Array(buf);
-    case "int64": return new BigInt64Array(buf);
-    case "int8": return new Int8Array(buf);
-    case "bfloat16":
-    case "float16": return new Uint16Array(buf);
-    default: return new Uint8Array(buf);
-  }
-}
-
 export interface ReadSafetensorsOptions {
   /** Read only these tensors (default: all). */
   names?: readonly string[];
@@ -126,7 +113,7 @@ export function readSafetensors(path: string, options: ReadSafetensorsOptions = 
       const bytes = new ArrayBuffer(e.data_offsets[1] - e.data_offsets[0]);
       readExactly(fd, new Uint8Array(bytes), h.dataStart + e.data_offsets[0], path);
       const t = Tensor.empty(e.shape, dtype);
-      if (bytes.byteLength > 0) t.storage.native.write(typedView(dtype, bytes), 0);
+      if (bytes.byteLength > 0) t.storage.native.write(typedArrayOf(dtype, bytes), 0);
       out[name] = t;
     }
     return { tensors: out, metadata: h.metadata };

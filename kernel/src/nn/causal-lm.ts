@@ -8,7 +8,8 @@ import { writeCheckpoint, type SaveCheckpointOptions } from "../io/checkpoint.js
 import { paddingMask as paddingMaskOf } from "./attention.js";
 import { KVCache } from "./kv-cache.js";
 import { Module } from "./module.js";
-import type { Linear } from "./layers.js";
+import type { Generator } from "../tensor/creation.js";
+import { Linear, type Embedding } from "./layers.js";
 import { generate, type GenerateOptions, type GenerateResult } from "./generate.js";
 
 export interface ForwardOptions {
@@ -38,10 +39,28 @@ export abstract class CausalLM extends Module {
   /** The final hidden states [B, T, hidden] (after the last norm). */
   abstract hiddenStates(ids: Tensor, options?: ForwardOptions): Tensor;
   /** The output projection (tied to the token embedding where the config says so). */
-  abstract get lmHead(): Linear;
-  /** Names left out of savePretrained (tied copies, which safetensors cannot store twice). */
-  protected tiedKeys(): string[] {
-    return [];
+  get lmHead(): Linear {
+    return this.child<Linear>("lm_head");
+  }
+
+  /** Registers lm_head (sharing the embedding's weight when tied) and the optional value head v_head. */
+  protected addHeads(embedding: Embedding, o: { tie: boolean; valueHead: boolean; std: number; generator: Generator; dtype: DType }): void {
+    const hidden = embedding.embeddingDim;
+    const head = this.registerModule("lm_head", new Linear(hidden, embedding.numEmbeddings, { bias: false, std: o.std, generator: o.generator, dtype: o.dtype }));
+    if (o.tie) {
+      head.param("weight").dispose();
+      head.registerParameter("weight", embedding.weight);
+    }
+    if (o.valueHead) this.registerModule("v_head", new Linear(hidden, 1, { bias: false, std: o.std, generator: o.generator, dtype: o.dtype }));
+  }
+
+  /** Loads checkpoint tensors (strict) and frees them: the model holds its own copies. */
+  protected loadPretrained(sd: Record<string, Tensor>): void {
+    try {
+      this.loadStateDict(sd, { strict: true });
+    } finally {
+      for (const t of Object.values(sd)) t.dispose();
+    }
   }
 
   /** Logits [B, T, vocab] for integer ids [B, T]. */
@@ -74,7 +93,8 @@ export abstract class CausalLM extends Module {
   /** Writes config.json and model.safetensors that transformers' from_pretrained reads. */
   savePretrained(dir: string, options: SaveCheckpointOptions = {}): void {
     const sd = this.stateDict();
-    for (const k of this.tiedKeys()) delete sd[k];
+    // a tied lm_head is the embedding itself; safetensors stores a tensor once (transformers re-ties it)
+    if (sd["lm_head.weight"] !== undefined && Object.entries(sd).some(([k, t]) => k !== "lm_head.weight" && t === sd["lm_head.weight"])) delete sd["lm_head.weight"];
     const config = this.hfConfig();
     const dtypes = new Set(Object.values(sd).map((t) => t.dtype));
     if (dtypes.size === 1) config.torch_dtype = [...dtypes][0] as DType;

@@ -10,7 +10,7 @@ import { attend } from "./attention.js";
 import { CausalLM, type ForwardOptions } from "./causal-lm.js";
 import { bool, checkModelType, int, num, str, type HFConfig } from "./hf-config.js";
 import type { KVCache } from "./kv-cache.js";
-import { Conv1D, Dropout, Embedding, LayerNorm, Linear, type Projection } from "./layers.js";
+import { Conv1D, Dropout, Embedding, LayerNorm, type Projection } from "./layers.js";
 import { Module, ModuleList } from "./module.js";
 
 export interface GPTConfig {
@@ -132,21 +132,12 @@ export class GPT extends CausalLM {
     this.config = c;
     const gen = new Generator(c.seed);
     const body = this.registerModule("transformer", new GPT2Model(c, gen));
-    const head = this.registerModule("lm_head", new Linear(c.nEmbd, c.vocabSize, { bias: false, std: 0.02, generator: gen, dtype: c.dtype }));
-    if (c.tieWordEmbeddings) {
-      head.param("weight").dispose();
-      head.registerParameter("weight", body.child<Embedding>("wte").weight);
-    }
-    if (c.valueHead) this.registerModule("v_head", new Linear(c.nEmbd, 1, { bias: false, std: 0.02, generator: gen, dtype: c.dtype }));
+    this.addHeads(body.child<Embedding>("wte"), { tie: c.tieWordEmbeddings, valueHead: c.valueHead, std: 0.02, generator: gen, dtype: c.dtype });
   }
 
   get numLayers(): number { return this.config.nLayer; }
   get vocabSize(): number { return this.config.vocabSize; }
   get hiddenSize(): number { return this.config.nEmbd; }
-  get lmHead(): Linear { return this.child<Linear>("lm_head"); }
-  protected tiedKeys(): string[] {
-    return this.config.tieWordEmbeddings ? ["lm_head.weight"] : [];
-  }
 
   hiddenStates(ids: Tensor, options: ForwardOptions = {}): Tensor {
     const body = this.child<GPT2Model>("transformer");
@@ -204,11 +195,7 @@ export class GPT extends CausalLM {
       const key = name.startsWith("transformer.") || name.startsWith("lm_head.") || name.startsWith("v_head.") ? name : `transformer.${name}`;
       sd[key] = t;
     }
-    try {
-      model.loadStateDict(sd, { strict: true });
-    } finally {
-      for (const t of Object.values(sd)) t.dispose();
-    }
+    model.loadPretrained(sd);
     return model;
   }
 }

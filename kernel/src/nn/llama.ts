@@ -148,21 +148,12 @@ export class Llama extends CausalLM {
     this.gen = new Generator(c.seed);
     this.rotary = new RotaryTables(c.headDim, c.ropeTheta, c.ropeScaling, c.dtype === "float64" ? "float64" : "float32");
     const body = this.registerModule("model", new LlamaModel(c, this.gen));
-    const head = this.registerModule("lm_head", new Linear(c.hiddenSize, c.vocabSize, { bias: false, std: c.initializerRange, generator: this.gen, dtype: c.dtype }));
-    if (c.tieWordEmbeddings) {
-      head.param("weight").dispose();
-      head.registerParameter("weight", body.child<Embedding>("embed_tokens").weight);
-    }
-    if (c.valueHead) this.registerModule("v_head", new Linear(c.hiddenSize, 1, { bias: false, std: c.initializerRange, generator: this.gen, dtype: c.dtype }));
+    this.addHeads(body.child<Embedding>("embed_tokens"), { tie: c.tieWordEmbeddings, valueHead: c.valueHead, std: c.initializerRange, generator: this.gen, dtype: c.dtype });
   }
 
   get numLayers(): number { return this.config.numHiddenLayers; }
   get vocabSize(): number { return this.config.vocabSize; }
   get hiddenSize(): number { return this.config.hiddenSize; }
-  get lmHead(): Linear { return this.child<Linear>("lm_head"); }
-  protected tiedKeys(): string[] {
-    return this.config.tieWordEmbeddings ? ["lm_head.weight"] : [];
-  }
 
   hiddenStates(ids: Tensor, options: ForwardOptions = {}): Tensor {
     const body = this.child<LlamaModel>("model");
@@ -218,11 +209,7 @@ export class Llama extends CausalLM {
         delete sd[name];
       }
     }
-    try {
-      model.loadStateDict(sd, { strict: true });
-    } finally {
-      for (const t of Object.values(sd)) t.dispose();
-    }
+    model.loadPretrained(sd);
     return model;
   }
 
