@@ -1,10 +1,13 @@
 // Chordal initialisation (Martinec & Pajdla 2007; SE-Sync's default start):
 // minimise Σ κ‖R_j − R_i R̃_ij‖²_F over unconstrained d×d blocks, a linear
 // least-squares problem in the connection Laplacian L(G̃ρ), then round each
-// block to SO(d). Landmark edges carry no rotation information and play no part.
+// block to SO(d). Landmark edges carry no rotation information there; the
+// whole-problem variant (chordalRotationsOfProblem) uses them through Q.
 import { SparseMatrix } from "../linalg/sparse.js";
 import { sparseCholesky, type SparseCholeskyBackend } from "../linalg/sparse-cholesky.js";
 import { BlockManifold } from "./stiefel.js";
+import { gershgorinBound } from "./lifted-matrix.js";
+import type { DataMatrix } from "./data-matrix.js";
 
 /**
  * Rotations (n row-major d×d) minimising the chordal cost tr(Rᵀ L R) with
@@ -37,4 +40,23 @@ export function chordalRotations(
   const rt = sparseCholesky(anchored, { backend }).solveMany(rhs, d);
   // Rounding at rank d: each block's closest rotation (in the majority's reflection class).
   return new BlockManifold("stiefel", n, d, d).round(rt);
+}
+
+/**
+ * Chordal initialisation of the whole problem: the rotations as free d×d
+ * blocks minimising tr(Q RᵀR) with pose 0 softly anchored at the identity,
+ * (Q + w E₀) Rᵀ = w E₀, solved through the lifted sparse matrix (the anchor is
+ * a negative "multiplier" on block 0). Unlike the rotation-only chordal
+ * relaxation it uses the translation and landmark measurements too.
+ */
+export function chordalRotationsOfProblem(dm: DataMatrix, backend: SparseCholeskyBackend = "auto"): Float64Array {
+  const { d, n } = dm;
+  const w = Math.max(gershgorinBound(dm.rotationBlock), 1e-12) / n;
+  const lambda = new Float64Array(n * d * d);
+  for (let a = 0; a < d; a++) lambda[a * d + a] = -w;
+  const solver = dm.factorShifted(lambda, 0, backend);
+  const size = n * d;
+  const rhs = new Float64Array(size * d);
+  for (let a = 0; a < d; a++) rhs[a * size + a] = w;
+  return new BlockManifold("stiefel", n, d, d).round(solver.solveMany(rhs, d));
 }

@@ -152,3 +152,18 @@ export class LiftedMatrix {
     };
   }
 }
+
+/** Gershgorin bound on λ_max of a symmetric matrix stored by its upper triangle. */
+export function gershgorinBound(a: SparseMatrix): number {
+  const rowSums = new Float64Array(a.rows);
+  for (let row = 0; row < a.rows; row++) {
+    for (let p = a.indptr[row]; p < a.indptr[row + 1]; p++) {
+      const v = Math.abs(a.values[p]);
+      rowSums[row] += v;
+      if (a.indices[p] !== row) rowSums[a.indices[p]] += v;
+    }
+  }
+  let max = 0;
+  for (const s of rowSums) max = Math.max(max, s);
+  return max;
+}

@@ -5,6 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { readG2O } from "./g2o.js";
 import { solve, type SolveResult } from "./solve.js";
+import type { CertifyReport } from "./cli.js";
 
 export const SOLVE_USAGE = `  nbforge slam solve FILE.g2o [--json] [--out FILE] [--relaxation auto|real|complex]
       certifiably optimal solution by the Riemannian staircase (SE-Sync; in 2-D CPL-SLAM's complex
@@ -13,18 +14,11 @@ export const SOLVE_USAGE = `  nbforge slam solve FILE.g2o [--json] [--out FILE] 
       --out FILE writes the problem with the optimal estimate as VERTEX lines (g2o)`;
 
 /** The JSON `nbforge slam solve --json` prints: `slam certify --json`'s keys plus the staircase's. */
-export interface SolveReport {
-  poses: number;
-  landmarks: number;
-  measurements: number;
-  cost: number;
-  certified: boolean;
-  lambdaMin: number;
-  dualityGap: number;
+export interface SolveReport extends Omit<CertifyReport, "times"> {
   suboptimalityBound: number;
   rank: number;
   relaxation: "real" | "complex";
-  times: { dataMatrix: number; initialisation: number; optimize: number; rounding: number; verify: number; total: number };
+  times: CertifyReport["times"] & { initialisation: number; rounding: number };
 }
 
 export function solveReport(r: SolveResult): SolveReport {

@@ -11,9 +11,9 @@
 import { formatG2O } from "./g2o.js";
 import { buildDataMatrix, type DataMatrix } from "./data-matrix.js";
 import { certifyRotations, type Certificate, type CertifyOptions } from "./certify.js";
-import { chordalRotations } from "./chordal.js";
+import { chordalRotations, chordalRotationsOfProblem } from "./chordal.js";
 import { certifyComplex, complexForm, rotationsToComplexPoint, type ComplexCertificate } from "./complex-relaxation.js";
-import { LiftedMatrix } from "./lifted-matrix.js";
+import { LiftedMatrix, gershgorinBound } from "./lifted-matrix.js";
 import { withWorldPose, withoutWorldPose, type PosePrior } from "./priors.js";
 import { fixGauge, roundToRotations } from "./rounding.js";
 import { riemannianStaircase, type StaircaseLevel, type StaircaseResult } from "./staircase.js";
@@ -21,7 +21,6 @@ import { BlockManifold, rotationsToPoint } from "./stiefel.js";
 import { riemannianTrustRegion, type Preconditioner, type QuadraticForm } from "./trust-region.js";
 import { sparseCholesky, type SparseCholeskyBackend } from "../linalg/sparse-cholesky.js";
 import { NotPositiveDefiniteError } from "../linalg/dense.js";
-import type { SparseMatrix } from "../linalg/sparse.js";
 import type { Estimate, Problem } from "./problem.js";
 
 export type Relaxation = "real" | "complex";
@@ -122,21 +121,6 @@ export interface SolveResult {
 
 const seconds = (start: number): number => (performance.now() - start) / 1000;
 
-/** Gershgorin bound on λ_max of a symmetric matrix stored by its upper triangle. */
-function gershgorin(a: SparseMatrix): number {
-  const rowSums = new Float64Array(a.rows);
-  for (let row = 0; row < a.rows; row++) {
-    for (let p = a.indptr[row]; p < a.indptr[row + 1]; p++) {
-      const v = Math.abs(a.values[p]);
-      rowSums[row] += v;
-      if (a.indices[p] !== row) rowSums[a.indices[p]] += v;
-    }
-  }
-  let max = 0;
-  for (const s of rowSums) max = Math.max(max, s);
-  return max;
-}
-
 /**
  * The preconditioner, a regularised Cholesky factor as in SE-Sync (shift
  * λ_max / 1e6, so the factor exists despite the gauge kernel):
@@ -148,10 +132,10 @@ function gershgorin(a: SparseMatrix): number {
 function makePreconditioner(dm: DataMatrix, kind: "data" | "connection", backend: SparseCholeskyBackend): Preconditioner {
   if (kind === "connection") {
     const L = dm.connectionLaplacian;
-    const factor = sparseCholesky(L, { shift: Math.max(gershgorin(L), 1e-12) * 1e-6, backend });
+    const factor = sparseCholesky(L, { shift: Math.max(gershgorinBound(L), 1e-12) * 1e-6, backend });
     return (v, k) => factor.solveMany(v, k);
   }
-  const solver = dm.factorShifted(null, Math.max(gershgorin(dm.rotationBlock), 1e-12) * 1e-6, backend);
+  const solver = dm.factorShifted(null, Math.max(gershgorinBound(dm.rotationBlock), 1e-12) * 1e-6, backend);
   return (v, k) => solver.solveMany(v, k);
 }
 
@@ -206,28 +190,9 @@ function tightestShift(matrix: LiftedMatrix, lambda: Float64Array, eta: number):
   return eta;
 }
 
-/**
- * Chordal initialisation of the whole problem: the rotations as free d×d
- * blocks minimising tr(Q RᵀR) with pose 0 softly anchored at the identity,
- * (Q + w E₀) Rᵀ = w E₀, solved through the lifted sparse matrix (the anchor is
- * a negative "multiplier" on block 0). Unlike the rotation-only chordal
- * relaxation it uses the translation and landmark measurements too.
- */
-function chordalFull(dm: DataMatrix, backend: SparseCholeskyBackend): Float64Array {
-  const { d, n } = dm;
-  const w = Math.max(gershgorin(dm.rotationBlock), 1e-12) / n;
-  const lambda = new Float64Array(n * d * d);
-  for (let a = 0; a < d; a++) lambda[a * d + a] = -w;
-  const solver = dm.factorShifted(lambda, 0, backend);
-  const size = n * d;
-  const rhs = new Float64Array(size * d);
-  for (let a = 0; a < d; a++) rhs[a * size + a] = w;
-  return new BlockManifold("stiefel", n, d, d).round(solver.solveMany(rhs, d));
-}
-
 function initialRotations(problem: Problem, dm: DataMatrix, options: SolveOptions): Float64Array {
   const init = options.initial ?? "chordal";
-  if (init === "chordal") return chordalFull(dm, options.backend ?? "auto");
+  if (init === "chordal") return chordalRotationsOfProblem(dm, options.backend ?? "auto");
   if (init === "chordal-rotations") return chordalRotations(dm.connectionLaplacian, problem.d, problem.numPoses, options.backend);
   const estimate = init === "problem" ? problem.initial : init;
   if (!estimate) throw new Error(`slam.solve: initial "problem" needs VERTEX guesses in ${problem.source ?? "the problem"}; use initial: "chordal"`);
@@ -348,7 +313,7 @@ export function solve(problem: Problem, options: SolveOptions = {}): SolveResult
     start = performance.now();
     const qc = complexForm(q, n);
     // Two lifted matrices: the preconditioner's factor must survive the certificates' refactorisations.
-    const sigma = Math.max(gershgorin(dm.rotationBlock), 1e-12) * 1e-6;
+    const sigma = Math.max(gershgorinBound(dm.rotationBlock), 1e-12) * 1e-6;
     const preconditionerFactor = new LiftedMatrix(dm, "complex", backend).factor(null, sigma);
     const pc: Preconditioner = (v, k) => preconditionerFactor.solveMany(v, k);
     const certificateMatrix = new LiftedMatrix(dm, "complex", backend);
