@@ -149,6 +149,27 @@ describe("certifyRotations: the rank-r form of the staircase", () => {
     expect(certify(scaled, cases[2].estimate, { eta: 1e-3 }).choleskyPassed).toBe(true);
   });
 
+  test("the verdict does not depend on the units of the weights (η scales with the data matrix)", () => {
+    // Many precise observations per pose: the data matrix is summed at a large scale (~1e6 here,
+    // ~1e10 with the weights ×1e4, where an absolute η of 1e-6 sits below the rounding of the sums
+    // and the Cholesky test fails at this certifiable point).
+    const p = simulate({ d: 3, poses: 20, landmarks: 2000, maxObservations: 5, noise: { rotation: 0.01, translation: 0.01, landmark: 0.01 }, seed: 5 });
+    const local = solveLocal(p, p.truth).estimate;
+    const heavy = certify(p, local);
+    expect(heavy.certified).toBe(true);
+    const scaled = (c: number): Problem => ({
+      ...p,
+      poseEdges: p.poseEdges.map((e) => ({ ...e, kappa: c * e.kappa, tau: c * e.tau })),
+      landmarkEdges: p.landmarkEdges.map((e) => ({ ...e, nu: c * e.nu })),
+    });
+    for (const c of [1e-6, 1e4]) {
+      const cert = certify(scaled(c), local);
+      expect(cert.certified).toBe(true);
+      expect(cert.eta / heavy.eta).toBeCloseTo(c, 6);
+      expect(cert.cost / heavy.cost).toBeCloseTo(c, 6);
+    }
+  });
+
   test("bad input gets a clear error", () => {
     const c = cases[0];
     const bent = structuredClone(c.estimate);

@@ -15,8 +15,9 @@
 //  2. LOBPCG for λ_min and its eigenvector, preconditioned by that factor
 //     (or by one of S + σI for a larger σ when the first fails); the
 //     eigenvector is the descent direction out of a saddle or local minimum.
-// The default η is strict (1e-6, absolute), so a certificate is never given
-// where S has a clearly negative eigenvalue (M3500b's −2.7e-5 is rejected).
+// The default η is strict and scale-free (1e-11 × the largest diagonal entry
+// of the rotation block), so a certificate is never given where S has a
+// clearly negative eigenvalue (M3500b's −2.7e-5 is rejected: η = 1.5e-8 there).
 import type { Estimate, Problem } from "./problem.js";
 import { buildDataMatrix, rotationsToColumns, type DataMatrix, type ReusableShiftedSolver, type ShiftedSolver } from "./data-matrix.js";
 import { checkEstimate, cost as fullCost } from "./cost.js";
@@ -25,7 +26,12 @@ import { NotPositiveDefiniteError } from "../linalg/dense.js";
 import type { SparseCholeskyBackend } from "../linalg/sparse-cholesky.js";
 
 export interface CertifyOptions {
-  /** η: the Cholesky test of S + ηI proves λ_min(S) > −η; certified only if it passes (default 1e-6, absolute). */
+  /**
+   * η: the Cholesky test of S + ηI proves λ_min(S) > −η; certified only if it passes. Default
+   * 1e-11 × the largest diagonal entry of the rotation block (the scale the data matrix is summed at,
+   * so the verdict does not change when every weight is scaled; about 100× above the rounding of
+   * that sum). On M3500b (scale 1.5e3) that is 1.5e-8.
+   */
   eta?: number;
   /** LOBPCG stops at ‖S x − λx‖ ≤ eigenTolerance · ‖S‖ (estimated) (default 1e-10). */
   eigenTolerance?: number;
@@ -101,6 +107,13 @@ function cachedSolver(dataMatrix: DataMatrix, backend: SparseCholeskyBackend): R
   return solver;
 }
 
+/** 1e-11 × max diag of the rotation block (never below the smallest normal number). */
+export function defaultEta(dataMatrix: DataMatrix): number {
+  let scale = 0;
+  for (const v of dataMatrix.rotationBlock.diagonal()) scale = Math.max(scale, Math.abs(v));
+  return Math.max(1e-11 * scale, Number.MIN_VALUE);
+}
+
 /** Checks that each d×r block of Yt has orthonormal rows (Y_iᵀY_i = I), which the dual bound needs. */
 function checkBlocks(Yt: Float64Array, d: number, n: number, r: number): void {
   const dn = d * n;
@@ -131,7 +144,7 @@ export function certifyRotations(dataMatrix: DataMatrix, Yt: Float64Array, r: nu
   const dd = d * d;
   if (!Number.isInteger(r) || r < d) throw new RangeError(`certifyRotations: the rank r must be an integer ≥ d = ${d}, got ${r}`);
   if (Yt.length !== dn * r) throw new RangeError(`certifyRotations: Yt must hold ${dn}x${r} = ${dn * r} values (column-major), got ${Yt.length}`);
-  const eta = options.eta ?? 1e-6;
+  const eta = options.eta ?? defaultEta(dataMatrix);
   if (!(eta > 0) || !Number.isFinite(eta)) throw new RangeError(`certifyRotations: eta must be a positive number, got ${eta}`);
   checkBlocks(Yt, d, n, r);
 
