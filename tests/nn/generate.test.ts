@@ -87,6 +87,15 @@ describe("checkpoints and the value head", () => {
     expect(cfg).toMatchObject({ model_type: "llama", num_key_value_heads: 2, tie_word_embeddings: true, torch_dtype: "float32" });
   });
 
+  test("fromConfig builds the architecture a config.json describes", () => {
+    gpt({ nLayer: 3 }).savePretrained(join(dir, "cfg"));
+    const m = GPT.fromConfig(join(dir, "cfg", "config.json"));
+    expect(m.numLayers).toBe(3);
+    expect(m.numParameters()).toBe(gpt({ nLayer: 3 }).numParameters());
+    expect(Llama.fromConfig({ model_type: "llama", vocab_size: 10, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2 }).config.numKeyValueHeads).toBe(2);
+    expect(() => Llama.fromConfig({ model_type: "llama", vocab_size: 10 })).toThrow(/missing "num_attention_heads"/);
+  });
+
   test("a folder without weights or with the wrong model type is explained", () => {
     expect(() => GPT.fromPretrained(join(dir, "nothing-here"))).toThrow(/no config.json/);
     gpt().savePretrained(join(dir, "g"));

@@ -5,6 +5,7 @@
 import { Generator } from "../tensor/creation.js";
 import type { DType } from "../tensor/dtype.js";
 import type { Tensor } from "../tensor/tensor.js";
+import { dirname } from "node:path";
 import { readCheckpointTensors, readConfigJson } from "../io/checkpoint.js";
 import { attend } from "./attention.js";
 import { CausalLM, type ForwardOptions } from "./causal-lm.js";
@@ -178,6 +179,12 @@ export class GPT extends CausalLM {
       residPdrop: num(c, "resid_pdrop", 0.1), scaleAttnByInverseLayerIdx: bool(c, "scale_attn_by_inverse_layer_idx", false),
       tieWordEmbeddings: bool(c, "tie_word_embeddings", true), valueHead: bool(c, "nbforge_value_head", false),
     };
+  }
+
+  /** A freshly initialised model from a Hugging Face config.json: the parsed object, or a folder / file path holding it. */
+  static fromConfig(config: HFConfig | string, overrides: Partial<GPTConfig> = {}): GPT {
+    const raw = typeof config === "string" ? readConfigJson(config.endsWith(".json") ? dirname(config) : config) : config;
+    return new GPT({ ...GPT.configFromHF(raw), ...overrides });
   }
 
   /** Loads a Hugging Face GPT-2 checkpoint folder (config.json + model.safetensors or shards). */

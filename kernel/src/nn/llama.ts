@@ -7,6 +7,7 @@
 import { Generator } from "../tensor/creation.js";
 import type { DType } from "../tensor/dtype.js";
 import type { Tensor } from "../tensor/tensor.js";
+import { dirname } from "node:path";
 import { readCheckpointTensors, readConfigJson } from "../io/checkpoint.js";
 import { attend } from "./attention.js";
 import { CausalLM, type ForwardOptions } from "./causal-lm.js";
@@ -196,6 +197,12 @@ export class Llama extends CausalLM {
       tieWordEmbeddings: bool(c, "tie_word_embeddings", false), initializerRange: num(c, "initializer_range", 0.02),
       valueHead: bool(c, "nbforge_value_head", false),
     };
+  }
+
+  /** A freshly initialised model from a Hugging Face config.json: the parsed object, or a folder / file path holding it. */
+  static fromConfig(config: HFConfig | string, overrides: Partial<LlamaConfig> = {}): Llama {
+    const raw = typeof config === "string" ? readConfigJson(config.endsWith(".json") ? dirname(config) : config) : config;
+    return new Llama({ ...Llama.configFromHF(raw), ...overrides });
   }
 
   /** Loads a Hugging Face Llama checkpoint folder (config.json + model.safetensors or shards). */
