@@ -67,6 +67,8 @@ export class GPT2Attention extends Module {
     this.registerModule("c_attn", new Conv1D(C, 3 * C, { generator: gen, dtype: config.dtype }));
     // GPT-2 scales the residual projections by 1/sqrt(2 * n_layer) at init
     this.registerModule("c_proj", new Conv1D(C, C, { generator: gen, dtype: config.dtype, std: 0.02 / Math.sqrt(2 * config.nLayer) }));
+    // attention-probability dropout (applied inside attend, which then skips the fused kernel)
+    this.registerModule("attn_dropout", new Dropout(config.attnPdrop, gen));
     this.registerModule("resid_dropout", new Dropout(config.residPdrop, gen));
   }
 
@@ -75,9 +77,8 @@ export class GPT2Attention extends Module {
     const qkv = this.child<Projection>("c_attn").forward(x);
     const [q, k, v] = qkv.split(C, 2).map((t) => t.reshape([B, T, this.nHead, this.headDim]).permute(0, 2, 1, 3));
     const kv = cache === null ? { k, v } : cache.update(this.layerIdx, k, v);
-    const y = attend(q, kv.k, kv.v, {
-      scale: this.scale, mask, dropoutP: this.config.attnPdrop, training: this.training, generator: this.child<Dropout>("resid_dropout").generator,
-    });
+    const drop = this.child<Dropout>("attn_dropout");
+    const y = attend(q, kv.k, kv.v, { scale: this.scale, mask, dropoutP: drop.p, training: drop.training, generator: drop.generator });
     const merged = y.permute(0, 2, 1, 3).reshape([B, T, C]);
     return this.child<Dropout>("resid_dropout").forward(this.child<Projection>("c_proj").forward(merged));
   }
