@@ -129,6 +129,23 @@ describe("attention paths and padding", () => {
   });
 });
 
+describe("dropout", () => {
+  test("training mode drops (embedding, attention, residual), reproducibly for a seed; eval mode does not", () => {
+    const ids = tensor([[1, 2, 3, 4, 5, 6]], { dtype: "int64" });
+    const make = () => new GPT({ vocabSize: 50, nPositions: 16, nEmbd: 32, nLayer: 2, nHead: 4, embdPdrop: 0.1, attnPdrop: 0.1, residPdrop: 0.1, seed: 3 });
+    const a = make();
+    const b = make();
+    const ta = a.forward(ids);
+    expect(maxAbsDiff(ta, b.forward(ids))).toBe(0);
+    expect(maxAbsDiff(ta, a.forward(ids))).toBeGreaterThan(0);
+    a.eval();
+    expect(maxAbsDiff(a.forward(ids), a.forward(ids))).toBe(0);
+    expect(maxAbsDiff(a.forward(ids), ta)).toBeGreaterThan(0);
+    ta.sum().backward();
+    expect(a.parameters().every((p) => p.grad !== null)).toBe(true);
+  });
+});
+
 describe("bfloat16 models", () => {
   test.each([["gpt2", gpt], ["llama", llama]] as const)("%s: forward and backward stay in bfloat16, near the float32 model", (_n, make) => {
     const ids = tensor([[1, 2, 3, 4, 5, 6]], { dtype: "int64" });
