@@ -224,7 +224,7 @@ def check_elementwise_f64():
     ac, bc = a.abs().cuda(), b.cuda()
     for op, fn in ops.items():
         ok(lib.nbf_cuda_binary(op, 1, 3, arr([64, 17, 33]), p(ac), arr([33, 0, 1]), p(bc), arr([0, 33, 1]), p(out)), "binary")
-        report(f"binary f64 op {op} [64,1,33] with [1,17,33]", out, fn(a.abs(), b), 1e-15)
+        report(f"binary f64 op {op} [64,1,33] with [1,17,33]", out, fn(a.abs(), b), 2e-15)
     x = randn(4099, dtype=torch.float64)
     names = ["neg", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "gelu_tanh", "gelu_erf", "silu", "abs"]
     fns = [torch.neg, torch.exp, torch.log, torch.sqrt, torch.rsqrt, torch.tanh, torch.sigmoid, torch.relu,
@@ -283,7 +283,11 @@ def check_reduce():
             report(nm, yc, y.detach(), tol, y.detach().abs() + (1 if log else 1e-30))
             g = torch.empty_like(yc)
             ok(lib.nbf_cuda_softmax_backward(log, CODE[dt], p(yc), p(gy.cuda()), p(g), 37, 1001), "softmax bwd")
-            report(nm + " backward", g, gx, 10 * tol, gx.abs() + gy.double().abs() * (1 if log else y.detach()) + 1e-30)
+            yd, gd = y.detach(), gy.double()
+            # the terms the kernel sums: gy - p sum(gy) (log) or p (gy - sum(gy p)) (softmax)
+            st = gd.sum(-1, keepdim=True) if log else (gd * yd).sum(-1, keepdim=True)
+            scale = gd.abs() + yd.exp() * st.abs() if log else yd * (gd.abs() + st.abs())
+            report(nm + " backward", g, gx, 10 * tol, scale + 1e-30)
     x = randn(4, 50)
     x[1, 20] = float("nan")
     x[1, 30] = float("nan")
@@ -446,7 +450,7 @@ def check_indexing():
         ok(lib.nbf_cuda_scatter(mode, 0, p(o), arr([99, 11, 1]), p(idx2.cuda()), arr([55, 11, 1]), p(src.cuda()), arr([55, 11, 1]), 3,
                                 arr([7, 5, 11]), 1), "scatter")
         want = base.double().scatter(1, idx2, src.double()) if mode == 0 else base.double().scatter_add(1, idx2, src.double())
-        report(f"{'scatter' if mode == 0 else 'scatter_add'} dim 1", o, want, 1e-6, want.abs() + 1)
+        report(f"{'scatter' if mode == 0 else 'scatter_add'} dim 1", o, want, 1e-5, want.abs() + 1)
     cond = torch.rand(5, 1, 7, generator=gen) > 0.5
     a, b = randn(1, 6, 7, dtype=torch.float64), randn(5, 6, 1, dtype=torch.float64)
     out = torch.empty(5, 6, 7, dtype=torch.float64, device=dev)
