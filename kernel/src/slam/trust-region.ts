@@ -40,7 +40,7 @@ export interface TrustRegionResult {
   iterations: number;
   /** Hessian–vector products over all subproblems. */
   hessianProducts: number;
-  stop: "gradient" | "decrease" | "iterations" | "radius";
+  stop: "gradient" | "decrease" | "iterations" | "radius" | "precision";
 }
 
 /** f, QY, Λ and the Riemannian gradient at a point, reused by every Hessian product there. */
@@ -185,8 +185,10 @@ export function riemannianTrustRegion(
       }
     }
     options.onIteration?.({ iteration, cost: s.cost, gradientNorm: s.gradNorm, radius, innerIterations: inner.iterations });
-    if (!accepted && radius < 1e-14 * Math.sqrt(m.n)) {
-      stop = "radius";
+    // Rejected with a predicted decrease below f's round-off: no representable
+    // progress is left, the gradient has reached its floating-point floor.
+    if (!accepted && (model <= reg || radius < 1e-14 * Math.sqrt(m.n))) {
+      stop = model <= reg ? "precision" : "radius";
       iteration++;
       break;
     }
