@@ -4,9 +4,12 @@
 // Rotations move by right perturbation R ← R·Exp(ω); translations and
 // landmarks by addition. Pose 0 is held fixed (F is invariant under a global
 // rigid motion, so this removes the gauge freedom and keeps JᵀJ definite).
-// The normal equations (JᵀJ + λ·diag(JᵀJ)) δ = −Jᵀr are solved by a sparse
-// Cholesky with a fill-reducing ordering (linalg/sparse-cholesky.ts); their
-// block sparsity pattern is built once and only the numbers change, so each
+// Each step solves (H + λ·diag(JᵀJ)) δ = −Jᵀr by a sparse Cholesky with a
+// fill-reducing ordering (linalg/sparse-cholesky.ts). H is JᵀJ (Gauss–Newton)
+// or, by default, JᵀJ plus the residuals' curvature through the rotations
+// (Newton), falling back to JᵀJ for a step where that is not positive
+// definite: Gauss–Newton alone crawls at high rotation noise. The block
+// sparsity pattern is built once and only the numbers change, so each
 // iteration refactors without a new symbolic analysis.
 import { NotPositiveDefiniteError } from "../linalg/dense.js";
 import { SparseMatrix } from "../linalg/sparse.js";
