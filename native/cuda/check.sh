@@ -77,6 +77,11 @@ else
   [ -z "$quick" ] && echo "(no PyTorch with CUDA here: timings without a torch column)"
 fi
 
+# PyTorch's pip wheels carry their own cuBLAS (nvidia-cublas); use it when the system has none on the loader path.
+if [ -z "${NBF_CUBLAS:-}" ] && [ -n "$py" ]; then
+  wheel_cublas="$("$py" -c "import glob, os, nvidia.cublas as c; d = os.path.join(list(c.__path__)[0], 'lib'); print(sorted(glob.glob(d + '/libcublas.so*'))[-1])" 2>/dev/null || true)"
+  [ -n "$wheel_cublas" ] && ! ldconfig -p 2>/dev/null | grep -q "libcublas.so" && export NBF_CUBLAS="$wheel_cublas" && echo "check.sh: cuBLAS from PyTorch's wheel: $NBF_CUBLAS"
+fi
 echo "== 2./3. compare with the CPU reference, then time (check.cu: ABI-1 kernels)"
 NBF_TORCH_TIMES="$times" "$out/nbf_cuda_check" $quick
 rc=$?

@@ -7,7 +7,10 @@
 // __syncthreads per k-step. Edges are zero-padded, any m, n, k, lda, ldb work.
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "common.cuh"
 
@@ -182,6 +185,7 @@ struct Cublas {
   SgemmFn sgemm = nullptr;
   SgemmBatchedFn sgemm_batched = nullptr;
   DgemmBatchedFn dgemm_batched = nullptr;
+  std::string path;  // what dlopen opened
   bool use = false;
 };
 
@@ -189,10 +193,26 @@ Cublas& cublas() {
   static Cublas state;
   static std::once_flag once;
   std::call_once(once, [] {
+    // $NBF_CUBLAS (a file) first, then the loader's search path, then the usual
+    // toolkit folders, which are often not on it.
+    std::vector<std::string> candidates;
+    if (const char* env = std::getenv("NBF_CUBLAS"); env != nullptr && *env != '\0') candidates.push_back(env);
     const char* names[] = {"libcublas.so", "libcublas.so.13", "libcublas.so.12", "libcublas.so.11"};
-    for (const char* name : names) {
-      state.lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-      if (state.lib != nullptr) break;
+    for (const char* name : names) candidates.push_back(name);
+    for (const char* var : {"CUDA_HOME", "CUDA_PATH"}) {
+      const char* dir = std::getenv(var);
+      if (dir == nullptr || *dir == '\0') continue;
+      for (const char* name : names) candidates.push_back(std::string(dir) + "/lib64/" + name);
+    }
+    for (const char* dir : {"/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib", "/usr/local/cuda/targets/sbsa-linux/lib"}) {
+      for (const char* name : names) candidates.push_back(std::string(dir) + "/" + name);
+    }
+    for (const std::string& path : candidates) {
+      state.lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+      if (state.lib != nullptr) {
+        state.path = path;
+        break;
+      }
     }
     if (state.lib == nullptr) return;
     auto create = reinterpret_cast<CreateFn>(dlsym(state.lib, "cublasCreate_v2"));
@@ -240,6 +260,9 @@ NBF_API int nbf_cuda_sgemm_tiled(int trans_a, int trans_b, int64_t m, int64_t n,
 }
 
 NBF_API int nbf_cuda_gemm_backend(void) { return cublas().use ? 1 : 0; }
+
+// The cuBLAS library that was opened ("" when none).
+NBF_API const char* nbf_cuda_gemm_library(void) { return cublas().path.c_str(); }
 
 NBF_API int nbf_cuda_set_gemm_backend(int backend) {
   Cublas& s = cublas();

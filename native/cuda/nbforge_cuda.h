@@ -82,6 +82,9 @@ int nbf_cuda_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, fl
 // 0: our kernel, 1: cuBLAS. nbf_cuda_set_gemm_backend(0) forces ours (for checks);
 // set 1 to use cuBLAS again where it was found. Returns the backend now in use.
 int nbf_cuda_gemm_backend(void);
+// The cuBLAS library opened ("" when none): $NBF_CUBLAS, the loader's search path,
+// $CUDA_HOME/lib64, $CUDA_PATH/lib64 or /usr/local/cuda's library folders.
+const char* nbf_cuda_gemm_library(void);
 int nbf_cuda_set_gemm_backend(int backend);
 // Always our tiled kernel.
 int nbf_cuda_sgemm_tiled(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,

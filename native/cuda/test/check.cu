@@ -502,7 +502,7 @@ int main(int argc, char** argv) {
   char dev[256];
   nbf_cuda_device_name(dev, sizeof dev);
   std::printf("libnbforge_cuda ABI %d on %s (%d device(s)); GEMM backend: %s\n", nbf_cuda_abi_version(), dev, devices,
-              nbf_cuda_gemm_backend() ? "cuBLAS (dlopen)" : "tiled kernel");
+              nbf_cuda_gemm_backend() ? (std::string("cuBLAS from ") + nbf_cuda_gemm_library()).c_str() : "tiled kernel (no libcublas found; set NBF_CUBLAS)");
   if (probe) return 0;
   check_binary();
   check_unary();
