@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GPT, Generator, Llama, attend, paddingMask, randn, tensor, type Tensor } from "nbforge";
+import { GPT, Generator, Llama, attend, cat, gradcheck, paddingMask, randn, rotary, tensor, type Tensor } from "nbforge";
 import { maxAbsDiff } from "./helpers.js";
 
 const gpt = (extra: Record<string, unknown> = {}) =>
@@ -125,6 +125,20 @@ describe("attention paths and padding", () => {
         attentionMask: tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], { dtype: "int64" }),
       });
       expect(maxAbsDiff(padded.slice(0, 0, 1).slice(1, 0, 3), alone)).toBeLessThan(1e-5);
+    }
+  });
+});
+
+describe("rotary (fused op)", () => {
+  test("equals x cos + rotate_half(x) sin, per-batch tables too, and passes gradcheck", () => {
+    const x = randn([2, 3, 5, 8], { dtype: "float64" });
+    for (const tb of [1, 2]) {
+      const cos = randn([tb, 1, 5, 8], { dtype: "float64" });
+      const sin = randn([tb, 1, 5, 8], { dtype: "float64" });
+      const rot = cat([x.slice(-1, 4, 8).neg(), x.slice(-1, 0, 4)], -1);
+      expect(maxAbsDiff(rotary(x, cos, sin), x.mul(cos).add(rot.mul(sin)))).toBeLessThan(1e-12);
+      const [c, s] = [randn([tb, 1, 3, 4], { dtype: "float64" }), randn([tb, 1, 3, 4], { dtype: "float64" })];
+      expect(gradcheck((t) => rotary(t, c, s), [randn([2, 2, 3, 4], { dtype: "float64", requiresGrad: true })])).toBe(true);
     }
   });
 });

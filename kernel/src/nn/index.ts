@@ -16,6 +16,7 @@ export type { GPTConfig } from "./gpt.js";
 export { Llama, LlamaModel, LlamaDecoderLayer, LlamaAttention, LlamaMLP } from "./llama.js";
 export type { LlamaConfig } from "./llama.js";
 export { RotaryTables, applyRotary, inverseFrequencies } from "./rotary.js";
+export { rotary } from "../tensor/ops/rotary.js";
 export type { RopeScaling } from "./rotary.js";
 export { readSafetensors, readSafetensorsHeader, writeSafetensors } from "../io/safetensors.js";
 export type { SafetensorsEntry, SafetensorsHeader, ReadSafetensorsOptions } from "../io/safetensors.js";

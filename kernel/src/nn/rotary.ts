@@ -7,6 +7,7 @@ import { noGrad } from "../tensor/autograd.js";
 import { tensor } from "../tensor/creation.js";
 import { cat } from "../tensor/ops/joining.js";
 import { embedding } from "../tensor/ops/embedding.js";
+import { rotary } from "../tensor/ops/rotary.js";
 import { keep } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -99,10 +100,11 @@ export class RotaryTables {
   }
 }
 
-/** x·cos + rotate_half(x)·sin for x [B, H, T, D] and cos, sin [B, 1, T, D]. */
+/** x·cos + rotate_half(x)·sin for x [B, H, T, D] and cos, sin [B, 1, T, D]: the fused native op on the CPU, composed elsewhere. */
 export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   // the tables follow x's dtype (as transformers casts cos/sin), so a bfloat16 model stays bfloat16
   if (cos.dtype !== x.dtype) [cos, sin] = [cos.to(x.dtype), sin.to(x.dtype)];
+  if (x.device === "cpu" && cos.device === "cpu") return rotary(x, cos, sin);
   const d = x.shape[x.ndim - 1];
   const x1 = x.slice(-1, 0, d / 2);
   const x2 = x.slice(-1, d / 2, d);
