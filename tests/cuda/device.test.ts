@@ -3,6 +3,9 @@
 // before; the device checks of ops are tested with a tensor that only claims
 // to be on cuda (it never reaches a kernel). Ops on a real GPU against the cpu:
 // emulated.test.ts (its second half runs where a GPU is present).
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { addon } from "@nbforge/native";
 import {
   Tensor, crossEntropy, cudaAvailable, cudaMemory, cudaStatus, defineOp, embedding, layerNorm, randn, scaledDotProductAttention,
@@ -47,6 +50,20 @@ describe(`cuda device status: ${why}`, () => {
     expect(() => zeros([2], { device: "tpu" as Device })).toThrow(/device: unknown device "tpu"; expected "cpu" or "cuda"/);
     expect(() => tensor([1]).to("gpu" as Device)).toThrow(/unknown dtype "gpu"/);
     expect(() => tensor([1]).to("cuda:1" as Device)).toThrow('to: unknown device "cuda:1"; expected "cpu" or "cuda"');
+  });
+
+  test("every native kernel the ops call through kernelsFor() has a cuda twin", () => {
+    // The emulation test (emulated.test.ts) runs the cpu natives for "cuda", so it
+    // cannot notice a kernel missing from addon.cudaKernels; this can.
+    const dir = fileURLToPath(new URL("../../../kernel/src/tensor/", import.meta.url));
+    const files = readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith(".ts"));
+    const used = new Set<string>();
+    for (const f of files) {
+      for (const m of readFileSync(join(dir, f), "utf8").matchAll(/kernelsFor\([^)]*\)\.(tensor\w+)/g)) used.add(m[1]);
+    }
+    expect(used.size).toBeGreaterThan(20);
+    const kernels = addon.cudaKernels as unknown as Record<string, unknown>;
+    expect([...used].filter((name) => typeof kernels[name] !== "function")).toEqual([]);
   });
 
   test("every native cpu kernel has a cuda twin with the same name", () => {
