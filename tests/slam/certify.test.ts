@@ -1,8 +1,9 @@
 // certify / certifyRotations against a dense NumPy/SciPy reference of S = Q − Λ
 // (tests/slam/certify-reference.ts): λ_min, Λ, stationarity; a low-noise
-// local solution certifies, a wound ring (a local minimum of a loop whose
-// rotations wrap around it more than once) is rejected with a negative λ_min
-// and its eigenvector; the CHOLMOD and native paths agree.
+// local solution certifies; a wound ring (a local minimum of a loop whose
+// rotations wrap around it more than once) and the local minimum LM reaches on
+// a high-noise grid from a bad start are rejected with a negative λ_min and
+// its eigenvector; the CHOLMOD and native paths agree.
 import { cholmodVersion } from "nbforge/dist/linalg/sparse-cholesky.js";
 import { certify, certifyRotations, type EstimateCertificate } from "nbforge/dist/slam/certify.js";
 import { buildDataMatrix, rotationsToColumns } from "nbforge/dist/slam/data-matrix.js";
@@ -42,6 +43,12 @@ const cases: { name: string; problem: Problem; estimate: Estimate; expectCertifi
   cases.push({ name: "3-D landmarks, local solution from the truth", problem: p3, estimate: solveLocal(p3, p3.truth).estimate, expectCertified: true });
   const r = ring(12, 100, 1);
   cases.push({ name: "ring of 12, wound 3 times: a local minimum", problem: r, estimate: solveLocal(r, wound(12, 3)).estimate, expectCertified: false });
+  // High noise, and a start with every rotation turned far off: LM stops in a local minimum.
+  const g = simulate({ d: 2, poses: 40, landmarks: 0, loopClosures: 15, trajectory: "grid", noise: { rotation: 0.4, translation: 0.3, landmark: 0.3 }, seed: 5 });
+  const start = structuredClone(g.truth);
+  for (let i = 0; i < g.numPoses; i++) start.R.set(rot2(((i * 2.399) % (2 * Math.PI)) - Math.PI), 4 * i);
+  cases.push({ name: "2-D grid, high noise, from the truth", problem: g, estimate: solveLocal(g, g.truth, { backend: "native" }).estimate, expectCertified: true });
+  cases.push({ name: "2-D grid, high noise, from a bad start: a local minimum", problem: g, estimate: solveLocal(g, start, { backend: "native" }).estimate, expectCertified: false });
 }
 
 const results = new Map<string, EstimateCertificate>();
@@ -108,6 +115,13 @@ describe("certify against the dense SciPy certificate", () => {
       expect(Math.abs(a.cost - b.cost)).toBeLessThan(1e-10 * a.cost);
       expect(Math.abs(a.lambdaMin - b.lambdaMin)).toBeLessThan(1e-8 * Math.max(1, Math.abs(a.lambdaMin)));
     }
+  });
+
+  test("the bad start's local minimum costs more than the certified solution, and its bound covers the gap", () => {
+    const good = results.get(`${cases[3].name}/native`)!;
+    const bad = results.get(`${cases[4].name}/native`)!;
+    expect(bad.cost).toBeGreaterThan(good.cost + 1);
+    expect(bad.suboptimalityBound).toBeGreaterThanOrEqual(bad.cost - good.cost);
   });
 
   test("the ground truth of a noise-free ring certifies; the wound one's bound shows its gap", () => {
