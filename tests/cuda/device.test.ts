@@ -97,6 +97,23 @@ describe(`cuda device status: ${why}`, () => {
     expect(cudaMemory()).toEqual({ liveStorages: 0, liveBytes: 0, cachedBytes: 0 });
   });
 
+  test("the cuda kernels refuse cpu storages (and everything else) with an error, never a crash", () => {
+    const Storage = addon.TensorStorage as unknown as new (dtype: number, numel: number) => unknown;
+    const cpu = new Storage(0, 64);
+    const kernels = addon.cudaKernels as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const argLists: unknown[][] = [
+      Array.from({ length: 22 }, (_, i) => (i % 3 === 1 ? cpu : i % 3 === 2 ? [2, 2] : 0)),
+      Array.from({ length: 22 }, () => cpu),
+      [],
+    ];
+    for (const [name, fn] of Object.entries(kernels)) {
+      for (const args of argLists) {
+        expect(() => fn(...args)).toThrow(/must be a cuda storage|cuda is unavailable|A number was expected|An array was expected|An object was expected|A boolean was expected|A string was expected/);
+      }
+      expect(name).toMatch(/^tensor/);
+    }
+  });
+
   test("failed cuda creations leak no cpu tensors", () => {
     const before = (addon.tensorMemoryStats as unknown as () => { liveStorages: number })().liveStorages;
     for (let i = 0; i < 5; i++) expect(() => zeros([1000], { device: "cuda" })).toThrow(reason);
