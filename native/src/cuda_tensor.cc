@@ -307,6 +307,27 @@ int64_t first_bad(Napi::Env env, const CudaStorage* idx, const char* ip, const s
   return pos;
 }
 
+// Drops size-1 dims and merges neighbours that are contiguous in every operand,
+// so the device walks fewer dims (and more than 8 dims often fit).
+void coalesce(std::vector<int64_t>& shape, std::vector<std::vector<int64_t>*> strides) {
+  std::vector<int64_t> out_shape;
+  std::vector<std::vector<int64_t>> out(strides.size());
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    bool merge = !out_shape.empty();
+    for (std::size_t k = 0; merge && k < strides.size(); ++k) merge = out[k].back() == (*strides[k])[d] * shape[d];
+    if (merge) {
+      out_shape.back() *= shape[d];
+      for (std::size_t k = 0; k < strides.size(); ++k) out[k].back() = (*strides[k])[d];
+    } else {
+      out_shape.push_back(shape[d]);
+      for (std::size_t k = 0; k < strides.size(); ++k) out[k].push_back((*strides[k])[d]);
+    }
+  }
+  shape = out_shape;
+  for (std::size_t k = 0; k < strides.size(); ++k) *strides[k] = out[k];
+}
+
 // ---- the kernels, with the CPU kernels' argument lists ----
 
 // tensorCopy(src, srcOff, srcStrides, dst, dstOff, dstStrides, shape)
@@ -316,8 +337,9 @@ Napi::Value Copy(const Napi::CallbackInfo& info) {
   CudaStorage* s = dev(info, 0, fn);
   CudaStorage* d = dev(info, 3, fn);
   std::vector<int64_t> ss = vec_arg(info, 2), ds = vec_arg(info, 5), shape = vec_arg(info, 6);
-  require_dims(env, shape.size(), fn);
   if (numel_of(shape) == 0) return env.Undefined();
+  coalesce(shape, {&ss, &ds});
+  require_dims(env, shape.size(), fn);
   check(env, api(env).nbf_cuda_copy(s->dtype(), ptr(info, 0, fn), ss.data(), d->dtype(), ptr(info, 3, fn), ds.data(),
                                     static_cast<int>(shape.size()), shape.data()), fn);
   return env.Undefined();
@@ -673,8 +695,14 @@ Napi::Value Where(const Napi::CallbackInfo& info) {
   require(env, c->dtype() == tensor::kBool || c->dtype() == tensor::kUInt8, "tensorWhere: the condition must be bool");
   require(env, a->dtype() == b->dtype() && a->dtype() == o->dtype(), "tensorWhere: operand dtypes differ");
   std::vector<int64_t> cs = vec_arg(info, 2), as = vec_arg(info, 5), bs = vec_arg(info, 8), shape = vec_arg(info, 10);
-  require_dims(env, shape.size(), fn);
   if (numel_of(shape) == 0) return env.Undefined();
+  std::vector<int64_t> os = shape;  // the output is contiguous: its strides take part in the merge
+  {
+    int64_t acc = 1;
+    for (int d = static_cast<int>(shape.size()) - 1; d >= 0; --d) { os[d] = acc; acc *= shape[d]; }
+  }
+  coalesce(shape, {&cs, &as, &bs, &os});
+  require_dims(env, shape.size(), fn);
   check(env, api(env).nbf_cuda_where(reinterpret_cast<const uint8_t*>(ptr(info, 0, fn)), cs.data(), static_cast<int>(dtype_size(a->dtype())),
                                      ptr(info, 3, fn), as.data(), ptr(info, 6, fn), bs.data(), o->at(env, 0, fn),
                                      static_cast<int>(shape.size()), shape.data()), fn);
