@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
+import { progress } from "nbforge";
 import { bundlePage, chromiumMissing, launchChromium } from "nbforge-jupyterlab/testing/browser.mjs";
 
 const args = process.argv.slice(2);
@@ -43,8 +44,12 @@ try {
   await page.waitForFunction(() => document.title === "nbforge live bench ready");
   console.log(`live curve: ${updates} updates of ${batch} points at ${rate}/s (${(updates * batch).toLocaleString("en-US")} points), chromium ${browser.version()}`);
   const results = [];
+  let bar;
+  await page.exposeFunction("benchProgress", (n) => bar?.update(n));
   for (const mode of ["stream", "resend"]) {
+    bar = progress(updates, { label: mode });
     const r = await page.evaluate(([m, o]) => window.bench.run(m, o), [mode, { updates, batch, rate }]);
+    bar.close();
     results.push(r);
     console.log(
       `${mode.padEnd(7)} p50 ${r.p50.toFixed(2).padStart(7)} ms  p95 ${r.p95.toFixed(2).padStart(7)} ms  max ${r.max.toFixed(1).padStart(7)} ms  ` +

@@ -92,6 +92,7 @@ async function run(mode, { updates, batch, rate }) {
       await Plotly.react(plain, parsed.data, parsed.layout);
       times.push(performance.now() - t0);
     }
+    if (u % 10 === 9 && window.benchProgress) void window.benchProgress(10);
     const wait = target - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }

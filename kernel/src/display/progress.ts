@@ -52,6 +52,7 @@ export class Progress<T = number> implements Iterable<T>, AsyncIterable<T> {
   private readonly handle: DisplayHandle | undefined;
   private readonly stream: ProgressOptions["stream"];
   private trailing: NodeJS.Timeout | undefined;
+  private readonly interval: number;
   private lastTextLength = 0;
 
   constructor(private readonly source: Iterable<T> | AsyncIterable<T> | undefined, total: number | undefined, options: ProgressOptions = {}) {
@@ -63,8 +64,8 @@ export class Progress<T = number> implements Iterable<T>, AsyncIterable<T> {
     const rich = hasDisplaySink();
     this.stream = options.stream ?? process.stderr;
     // A pipe or a log file gets a new line per redraw, so redraw it far less often.
-    const interval = options.minIntervalMs ?? (rich ? 100 : this.stream.isTTY ? 200 : 5000);
-    this.throttle = new Throttle(interval);
+    this.interval = options.minIntervalMs ?? (rich ? 100 : this.stream.isTTY ? 200 : 5000);
+    this.throttle = new Throttle(this.interval);
     if (rich) this.handle = display(this, { id: true });
     else this.throttle.touch(); // the terminal bar appears after the first interval, not for instant loops
   }
@@ -166,7 +167,7 @@ export class Progress<T = number> implements Iterable<T>, AsyncIterable<T> {
         this.throttle.touch();
         this.redraw();
       }
-    }, 250);
+    }, Math.max(this.interval, 50));
     this.trailing.unref();
   }
 
