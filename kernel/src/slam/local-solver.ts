@@ -196,14 +196,15 @@ function accumulate(
     for (const gy of groups) {
       if (gx.block >= 0 && gy.block >= 0) {
         // H is stored upper (a ≤ c in local numbering); read the full symmetric entry.
-        const h = (a: number, c: number): number => symmetricEntry(H, m, xo + a, yo + c);
         if (gx.block === gy.block) {
           // Two groups on one block (a pose edge from a pose to itself): the block
           // gets H_xy + H_yx, so each unordered pair of groups is visited once.
           if (xo <= yo) {
             for (let a = 0; a < gx.width; a++) {
               const base = pattern.indptr[pattern.start[gx.block] + a] - a;
-              for (let c = a; c < gy.width; c++) values[base + c] += h(a, c) + (xo < yo ? h(c, a) : 0);
+              for (let c = a; c < gy.width; c++) {
+                values[base + c] += symmetricEntry(H, m, xo + a, yo + c) + (xo < yo ? symmetricEntry(H, m, xo + c, yo + a) : 0);
+              }
             }
           }
         } else if (gx.block < gy.block) {
@@ -211,7 +212,7 @@ function accumulate(
           const w = pattern.size[gx.block];
           for (let a = 0; a < gx.width; a++) {
             const base = pattern.indptr[pattern.start[gx.block] + a] + (w - a) + off;
-            for (let c = 0; c < gy.width; c++) values[base + c] += h(a, c);
+            for (let c = 0; c < gy.width; c++) values[base + c] += symmetricEntry(H, m, xo + a, yo + c);
           }
         }
       }
@@ -224,7 +225,10 @@ function accumulate(
 interface Linearisation {
   /** JᵀJ in the pattern's upper CSR order. */
   values: Float64Array;
-  /** Newton's extra term Σ r ∂²r in the same order, when asked for. */
+  /**
+   * Newton's extra term Σ r ∂²r, when asked for: it lives only in the rotation
+   * part of each pose's diagonal block, so k x k numbers per pose (pose 0 too).
+   */
   curvature: Float64Array | null;
   gradient: Float64Array;
 }
@@ -246,7 +250,7 @@ function linearise(
   const values = new Float64Array(pattern.indices.length);
   const gradient = new Float64Array(pattern.n);
   const H = new Float64Array(4 * b * b);
-  const curv = newton ? new Float64Array(values.length) : null;
+  const curv = newton ? new Float64Array(problem.numPoses * k * k) : null;
   // Newton's second-order term Σ r ∂²r/∂ω_a∂ω_b, where ∂²/∂ω_a∂ω_b of R·Exp(ω) at 0 is R·P_ab with
   // P_ab = ½(G_a G_b + G_b G_a). Every residual is affine in t and m, and in each rotation separately,
   // so the term only touches the rotation part of one pose's diagonal block.
@@ -268,11 +272,8 @@ function linearise(
   }
   // Adds Σ_q r_q (R_p P_ab M)_q (M a d×d or d-vector, taken as d×w) times `sign` into pose p's rotation block.
   const curvature = (p: number, sign: number, M: ArrayLike<number>, w: number, res: Float64Array, at: number): void => {
-    const block = poseBlock(p);
-    if (block < 0) return;
     let n = 0;
     for (let a = 0; a < k; a++) {
-      const base = pattern.indptr[pattern.start[block] + a] - a;
       for (let c = a; c < k; c++) {
         const o = (p * P.length + n++) * dd;
         let s = 0;
@@ -283,7 +284,7 @@ function linearise(
             s += res[at + r * w + col] * v;
           }
         }
-        curv![base + c] += sign * s;
+        curv![(p * k + a) * k + c] += sign * s;
       }
     }
   };
@@ -515,6 +516,7 @@ export function solveLocal(problem: Problem, init?: Estimate, options: LocalSolv
   for (const e of problem.landmarkEdges) link(poseBlock(e.i), landmarkBlock(e.k));
   const pattern = new BlockPattern(sizes, Int32Array.from(pairs));
   const diagonalAt = pattern.indptr.subarray(0, pattern.n); // each row starts at its diagonal
+  const damped = new Float64Array(pattern.indices.length); // H + λD, refilled for every trial step
 
   let x = x0;
   let F = cost(problem, x);
@@ -545,8 +547,16 @@ export function solveLocal(problem: Problem, init?: Estimate, options: LocalSolv
     // Solve with the model Hessian (+ λD); where Newton's model is not positive
     // definite after damping, this step falls back to Gauss–Newton's, which is.
     const solveModel = (curvature: Float64Array | null): Float64Array | undefined => {
-      const damped = lin.values.slice();
-      if (curvature !== null) for (let q = 0; q < damped.length; q++) damped[q] += curvature[q];
+      damped.set(lin.values);
+      if (curvature !== null) {
+        for (let p = 1; p < n; p++) {
+          const start = pattern.start[poseBlock(p)];
+          for (let a = 0; a < k; a++) {
+            const base = pattern.indptr[start + a] - a;
+            for (let c = a; c < k; c++) damped[base + c] += curvature[(p * k + a) * k + c];
+          }
+        }
+      }
       for (let v = 0; v < pattern.n; v++) damped[diagonalAt[v]] += lambda * D[v];
       const A = SparseMatrix.fromCsr(pattern.n, pattern.n, pattern.indptr, pattern.indices, damped, { symmetric: true });
       try {
