@@ -12,17 +12,18 @@ export interface CreateOptions {
   device?: Device | "cuda:0";
 }
 
-// Values are made on the cpu (the same numbers on every device, random ones
-// included) and moved once to the requested device.
+// Values are made on the cpu and moved once to the requested device (random
+// tensors are drawn on their device: the same Philox stream gives the same numbers).
 function finish(t: Tensor, opts: CreateOptions | undefined): Tensor {
-  if (opts?.device !== undefined && checkDevice(opts.device, "device") !== "cpu") {
+  const target = opts?.device === undefined ? t.device : checkDevice(opts.device, "device");
+  if (target !== t.device) {
     try {
-      requireCuda(`{ device: ${JSON.stringify(opts.device)} }`);
+      if (target === "cuda") requireCuda(`{ device: ${JSON.stringify(opts?.device)} }`);
     } catch (e) {
       t.dispose();
       throw e;
     }
-    const moved = moveRaw(t, "cuda");
+    const moved = moveRaw(t, target);
     t.dispose();
     t = moved;
   }
@@ -129,7 +130,9 @@ function random(shape: readonly number[], kind: number, a: number, b: number, op
   const dtype = checkDType(opts?.dtype ?? "float32", where);
   if (!isFloat(dtype)) throw new TypeError(`${where}: dtype must be floating-point, got ${dtype}`);
   const ct = computeType(dtype);
-  const t = Tensor.empty(checkShape(shape, where), ct);
+  const device = opts?.device === undefined ? "cpu" : checkDevice(opts.device, "device");
+  if (device === "cuda") requireCuda(`{ device: ${JSON.stringify(opts?.device)} }`);
+  const t = Tensor.empty(checkShape(shape, where), ct, false, device);
   (opts?.generator ?? defaultGenerator).fill(t, kind, a, b);
   if (ct === dtype) return finish(t, opts);
   const c = castRaw(t, dtype);
