@@ -16,7 +16,9 @@ export interface SlamView {
 }
 
 export const RESIDUAL_BINS = 6;
-export const VERDICT_COLOURS = { optimal: "#2e7d32", "not-certified": "#ef6c00", failed: "#c62828" } as const;
+/** The verdict colours of the kernel's static SVG, so both renderings agree. */
+export { VERDICT_COLOURS } from "nbforge/dist/display/plot-slam.js";
+import { VERDICT_COLOURS } from "nbforge/dist/display/plot-slam.js";
 const KIND_COLOURS = { odometry: "#7f7f7f", loop: "#1e88e5", landmark: "#c7c7c7" } as const;
 const VIRIDIS = ["#440154", "#414487", "#2a788e", "#22a884", "#7ad151", "#fde725"];
 
@@ -55,6 +57,11 @@ function pushSegment(s: Segments, a: Vec, b: Vec): void {
   s.z.push(coord(a, 2), coord(b, 2), null);
 }
 
+/** The positions of poses or landmarks as marker coordinates. */
+function positionsOf(items: readonly { position: Vec }[]): Segments {
+  return { x: items.map((i) => coord(i.position, 0)), y: items.map((i) => coord(i.position, 1)), z: items.map((i) => coord(i.position, 2)) };
+}
+
 function describe(e: SlamEdge): string {
   const m = e.measurement ? `<br>measured ${e.measurement.map((v) => Number(v.toPrecision(4))).join(", ")}` : "";
   const r = e.residual !== undefined ? `<br>residual ${e.residual.toPrecision(4)}` : "";
@@ -73,10 +80,10 @@ export function slamFigure(data: SlamData, view: SlamView, theme: Theme): Figure
       : { type: "scatter", mode: "lines", x: s.x, y: s.y, name, line: { color: colour, width, dash }, hoverinfo: "skip" }) as Data;
 
   // Edge groups: one trace per colour, since a line trace has a single colour.
-  const groups = new Map<string, { segments: Segments; colour: string; width: number; dash?: string }>();
-  const group = (key: string, colour: string, width: number, dash?: string) => {
+  const groups = new Map<string, { segments: Segments; colour: string; width: number; dash?: string; order: number }>();
+  const group = (key: string, colour: string, width: number, dash?: string, order = 0) => {
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { segments: emptySegments(), colour, width, dash }));
+    if (!g) groups.set(key, (g = { segments: emptySegments(), colour, width, dash, order }));
     return g;
   };
   const verdictColour = data.certificate ? VERDICT_COLOURS[data.certificate.verdict] : KIND_COLOURS.odometry;
@@ -91,7 +98,7 @@ export function slamFigure(data: SlamData, view: SlamView, theme: Theme): Figure
     if (bins) {
       const k = bins.bin[i];
       const label = `residual ${bins.edgesOfBins[k].toPrecision(2)}–${bins.edgesOfBins[k + 1].toPrecision(2)}`;
-      g = group(`${label}|${e.kind === "landmark" ? "obs" : "pose"}`, VIRIDIS[k % VIRIDIS.length], width, dash);
+      g = group(`${label}|${e.kind === "landmark" ? "obs" : "pose"}`, VIRIDIS[k % VIRIDIS.length], width, dash, k);
     } else if (view.colouring === "certificate") {
       g = group(`${e.kind}`, e.kind === "landmark" ? KIND_COLOURS.landmark : verdictColour, width, dash);
     } else {
@@ -99,7 +106,8 @@ export function slamFigure(data: SlamData, view: SlamView, theme: Theme): Figure
     }
     pushSegment(g.segments, a, b);
   });
-  for (const [key, g] of groups) traces.push(line(g.segments, key.split("|")[0], g.colour, g.width, g.dash));
+  // Residual bins in increasing order, so the legend reads as a scale.
+  for (const [key, g] of [...groups].sort((a, b) => a[1].order - b[1].order)) traces.push(line(g.segments, key.split("|")[0], g.colour, g.width, g.dash));
 
   // Hover targets at edge midpoints: ids and measured values.
   const mid = emptySegments();
@@ -120,15 +128,9 @@ export function slamFigure(data: SlamData, view: SlamView, theme: Theme): Figure
   traces.push(marker(mid, "edges", midText, { size: 4, opacity: 0, color: theme.foreground }));
 
   const suspect = new Set(data.certificate?.suspectPoses ?? []);
-  const poses = emptySegments();
-  for (const p of data.poses) {
-    poses.x.push(coord(p.position, 0));
-    poses.y.push(coord(p.position, 1));
-    poses.z.push(coord(p.position, 2));
-  }
   traces.push(
     marker(
-      poses,
+      positionsOf(data.poses),
       "poses",
       data.poses.map((p) => `pose ${p.id}<br>${p.position.map((v) => Number(v.toPrecision(4))).join(", ")}${p.heading !== undefined ? `<br>heading ${p.heading.toFixed(3)} rad` : ""}${suspect.has(p.id) ? "<br>suspect (certificate)" : ""}`),
       { size: three ? 3 : 6, color: data.poses.map((p) => (suspect.has(p.id) ? VERDICT_COLOURS.failed : theme.foreground)) },
@@ -146,14 +148,8 @@ export function slamFigure(data: SlamData, view: SlamView, theme: Theme): Figure
     }
     traces.push(line(ticks, "headings", theme.foreground, 1));
   }
-  const lms = emptySegments();
-  for (const l of data.landmarks) {
-    lms.x.push(coord(l.position, 0));
-    lms.y.push(coord(l.position, 1));
-    lms.z.push(coord(l.position, 2));
-  }
   traces.push(
-    marker(lms, "landmarks", data.landmarks.map((l) => `landmark ${l.id}<br>${l.position.map((v) => Number(v.toPrecision(4))).join(", ")}`), {
+    marker(positionsOf(data.landmarks), "landmarks", data.landmarks.map((l) => `landmark ${l.id}<br>${l.position.map((v) => Number(v.toPrecision(4))).join(", ")}`), {
       size: three ? 3 : 7,
       symbol: three ? "diamond" : "square",
       color: "#e15759",

@@ -29,12 +29,9 @@ export function decodeMask(layer: SparsityLayerData): Uint8Array {
   return out;
 }
 
-/** Pattern bits as the group reads left to right: 0b0011 with m = 4 -> "1100". */
-export function patternLabel(bits: number, m: number): string {
-  let s = "";
-  for (let k = 0; k < m; k++) s += (bits >> k) & 1 ? "1" : "0";
-  return s;
-}
+/** Pattern bits as the group reads left to right (the kernel's summary uses the same labels). */
+export { patternString as patternLabel } from "nbforge/dist/display/plot-sparsity.js";
+import { patternString as patternLabel } from "nbforge/dist/display/plot-sparsity.js";
 
 /** The histogram's bars, most frequent first. */
 export function patternHistogram(layer: SparsityLayerData): { labels: string[]; counts: number[] } {
