@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GPT, Generator, Llama, attend, cat, gradcheck, paddingMask, randn, rotary, tensor, type Tensor } from "nbforge";
+import { emulateCudaForTests } from "nbforge/dist/tensor/device.js";
 import { maxAbsDiff } from "./helpers.js";
 
 const gpt = (extra: Record<string, unknown> = {}) =>
@@ -172,5 +173,27 @@ describe("bfloat16 models", () => {
     expect(maxAbsDiff(logits, ref) / scale).toBeLessThan(0.05);
     logits.sum().backward();
     expect(m.parameters().every((p) => p.grad !== null && p.grad.dtype === "bfloat16")).toBe(true);
+  });
+});
+
+describe("models on the device path (cuda emulated on the cpu)", () => {
+  test.each([["gpt2", gpt], ["llama", llama]] as const)("%s: to('cuda') gives the cpu logits, gradients and greedy tokens", (_n, make) => {
+    const ids = tensor([[1, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1]], { dtype: "int64" });
+    const cpu = make();
+    const ref = cpu.forward(ids);
+    const refTokens = cpu.generate([[1, 2, 3], [7]], { maxNewTokens: 5 }).tokens;
+    const was = emulateCudaForTests(true);
+    try {
+      const m = make().to("cuda");
+      expect(m.parameters().every((p) => p.device === "cuda" && p.requiresGrad)).toBe(true);
+      const logits = m.forward(ids.to("cuda"));
+      expect(logits.device).toBe("cuda");
+      expect(maxAbsDiff(logits.to("cpu"), ref)).toBeLessThan(1e-5);
+      logits.sum().backward();
+      expect(m.parameters().every((p) => p.grad !== null && p.grad.device === "cuda")).toBe(true);
+      expect(m.generate([[1, 2, 3], [7]], { maxNewTokens: 5 }).tokens).toEqual(refTokens);
+    } finally {
+      emulateCudaForTests(was);
+    }
   });
 });

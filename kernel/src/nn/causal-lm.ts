@@ -115,6 +115,8 @@ export abstract class CausalLM extends Module {
     const am = options.attentionMask ?? null;
     let positions = options.positionIds ?? null;
     if (positions === null) positions = am === null ? arange(past, past + time, 1, { dtype: "int64" }).reshape([1, time]) : positionsFromMask(am, batch, past + time, time);
+    // positions are made on the cpu; they follow the ids to their device
+    if (positions.device !== ids.device) positions = positions.to(ids.device);
     return { ids, positions, mask: am === null ? null : paddingMaskOf(am, batch, past + time, dtype), cache };
   }
 }

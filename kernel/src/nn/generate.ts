@@ -41,6 +41,10 @@ export interface GenerateResult {
   attentionMask: Tensor;
 }
 
+function onDevice(t: Tensor, device: Tensor["device"]): Tensor {
+  return t.device === device ? t : t.to(device);
+}
+
 /** int64 [rows, cols] from equal-length rows of integers. */
 function ids2d(rows: readonly (readonly number[])[]): Tensor {
   return tensor(Int32Array.from(rows.flat()), { shape: [rows.length, rows[0].length], dtype: "int64" });
@@ -102,6 +106,8 @@ export function generate(model: CausalLM, prompt: Tensor | readonly (readonly nu
   const cache = useCache ? model.newCache() : null;
   const out: number[][] = rows.map(() => []);
   const done = new Array<boolean>(batch).fill(false);
+  // token ids are made on the cpu and sent where the model's weights are
+  const device = model.parameters()[0]?.device ?? "cpu";
   const wasTraining = model.training;
   model.eval();
   try {
@@ -109,8 +115,8 @@ export function generate(model: CausalLM, prompt: Tensor | readonly (readonly nu
       const next = tidy(() => noGrad(() => {
         const len = seqs[0].length;
         const feed = cache !== null && step > 0 ? seqs.map((s) => s.slice(len - 1)) : seqs;
-        const ids = ids2d(feed);
-        const am = padded ? ids2d(mask) : null;
+        const ids = onDevice(ids2d(feed), device);
+        const am = padded ? onDevice(ids2d(mask), device) : null;
         const h = model.hiddenStates(ids, { cache, attentionMask: am });
         const last = h.slice(1, h.shape[1] - 1).reshape([batch, h.shape[2]]);
         return pick(model.lmHead.forward(last), o, gen);

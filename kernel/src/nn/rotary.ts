@@ -86,10 +86,16 @@ export class RotaryTables {
     let max = 0;
     for (const p of flat) max = Math.max(max, p);
     if (max >= this.rows) this.grow(max + 1);
-    return noGrad(() => ({
-      cos: embedding(positions, this.cosT as Tensor).unsqueeze(1),
-      sin: embedding(positions, this.sinT as Tensor).unsqueeze(1),
-    }));
+    // the tables live on the cpu; the looked-up rows follow the positions to their device
+    const device = positions.device;
+    const pos = device === "cpu" ? positions : positions.to("cpu");
+    return noGrad(() => {
+      const pick = (table: Tensor) => {
+        const rows = embedding(pos, table).unsqueeze(1);
+        return device === "cpu" ? rows : rows.to(device);
+      };
+      return { cos: pick(this.cosT as Tensor), sin: pick(this.sinT as Tensor) };
+    });
   }
 
   dispose(): void {
