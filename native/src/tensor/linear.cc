@@ -48,10 +48,17 @@ inline void gemm_t(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alp
 // Rows at most this many take the weight-streaming path instead of the GEMM.
 constexpr int64_t kFewRows = 8;
 
+// Output columns per thread for the few-rows path: at least ~256K multiply-adds
+// each, so a small layer runs on one thread (waking a second costs about what
+// it saves, and on a busy machine a late thread stalls every token).
+inline int64_t few_rows_grain(int64_t rows, int64_t nin, int64_t floor) {
+  return std::max<int64_t>(floor, (int64_t{1} << 18) / std::max<int64_t>(1, rows * nin));
+}
+
 // out_in: y[r, o] = b[o] + x[r, :] · W[o, :]; output columns split among threads.
 template <typename T>
 void few_rows_out_in(const T* x, const T* w, const T* b, T* y, int64_t rows, int64_t nin, int64_t nout) {
-  parallel_for(0, nout, 16, [&](int64_t o0, int64_t o1) {
+  parallel_for(0, nout, few_rows_grain(rows, nin, 16), [&](int64_t o0, int64_t o1) {
     for (int64_t o = o0; o < o1; ++o) {
       const T* wr = w + o * nin;
       for (int64_t r = 0; r < rows; ++r) {
@@ -136,14 +143,14 @@ __attribute__((target("avx2,fma"))) void out_in_cols_avx2(const float* x, const 
 }
 
 void few_rows_out_in_avx2(const float* x, const float* w, const float* b, float* y, int64_t rows, int64_t nin, int64_t nout) {
-  parallel_for(0, nout, 16, [&](int64_t o0, int64_t o1) { out_in_cols_avx2(x, w, b, y, rows, nin, nout, o0, o1); });
+  parallel_for(0, nout, few_rows_grain(rows, nin, 16), [&](int64_t o0, int64_t o1) { out_in_cols_avx2(x, w, b, y, rows, nin, nout, o0, o1); });
 }
 #endif
 
 // in_out: y[r, :] = b + sum_i x[r, i] W[i, :]; column blocks split among threads.
 template <typename T>
 void few_rows_in_out(const T* x, const T* w, const T* b, T* y, int64_t rows, int64_t nin, int64_t nout) {
-  parallel_for(0, nout, 256, [&](int64_t c0, int64_t c1) {
+  parallel_for(0, nout, few_rows_grain(rows, nin, 256), [&](int64_t c0, int64_t c1) {
     const int64_t width = c1 - c0;
     for (int64_t r = 0; r < rows; ++r) {
       T* yr = y + r * nout + c0;
@@ -200,7 +207,7 @@ __attribute__((target("avx2,fma"))) void in_out_cols_avx2(const float* x, const 
 
 template <int R>
 void in_out_rows_avx2(const float* x, const float* w, const float* b, float* y, int64_t nin, int64_t nout) {
-  parallel_for(0, nout, 64, [&](int64_t c0, int64_t c1) { in_out_cols_avx2<R>(x, w, b, y, nin, nout, c0, c1); });
+  parallel_for(0, nout, few_rows_grain(R, nin, 64), [&](int64_t c0, int64_t c1) { in_out_cols_avx2<R>(x, w, b, y, nin, nout, c0, c1); });
 }
 
 void few_rows_in_out_avx2(const float* x, const float* w, const float* b, float* y, int64_t rows, int64_t nin, int64_t nout) {
