@@ -170,6 +170,11 @@ int nbf_cuda_attention_backward(int dtype, const void* q, const void* k, const v
                                 const void* go, void* gq, void* gk, void* gv, int64_t batch, int64_t lq, int64_t lk,
                                 int64_t d, int64_t dv, double scale, int causal);
 
+// Rotary position embedding, "rotate half" layout: x, out [batch, heads, time, dim];
+// cos, sin [table_batch ? batch : 1, time, dim]; backward applies the transposed rotation.
+int nbf_cuda_rotary(int dtype, int backward, const void* x, const void* cos, const void* sin, void* out, int64_t batch,
+                    int64_t heads, int64_t time, int64_t dim, int table_batch);
+
 // Indexing (idx int64, checked first); elementwise moves by element size.
 int nbf_cuda_gather(int elem_bytes, const void* x, const int64_t* x_strides, const int64_t* idx,
                     const int64_t* idx_strides, void* out, int ndim, const int64_t* shape, int dim);

@@ -411,3 +411,42 @@ NBF_API int nbf_cuda_norm_f32(int rms, const float* x, const float* w, const flo
   return nbf::launched("nbf_cuda_norm_f32");
 }
 
+
+// ---- rotary position embedding ("rotate half", as native/src/tensor/rotary.cc) ----
+namespace {
+template <typename T>
+__global__ void rotary_kernel(int backward, const T* __restrict__ x, const T* __restrict__ c, const T* __restrict__ s,
+                              T* __restrict__ y, int64_t heads, int64_t time, int64_t dim, int table_batch, int64_t pairs) {
+  const int64_t h = dim / 2;
+  const T sign = backward ? T(-1) : T(1);
+  NBF_GRID_STRIDE(k, pairs) {  // one (row, i < h) pair per step
+    const int64_t r = k / h, i = k % h;
+    const int64_t t = r % time, b = r / (heads * time);
+    const int64_t tr = (table_batch ? b * time : 0) + t;
+    const T* xr = x + r * dim;
+    const T* cr = c + tr * dim;
+    const T* sr = s + tr * dim;
+    const T lo = xr[i], hi = xr[i + h];
+    // forward: sin at the output's own index; backward: at the partner's index
+    y[r * dim + i] = lo * cr[i] - sign * hi * (backward ? sr[i + h] : sr[i]);
+    y[r * dim + i + h] = hi * cr[i + h] + sign * lo * (backward ? sr[i] : sr[i + h]);
+  }
+}
+}  // namespace
+
+// x, out [batch, heads, time, dim] contiguous; cos, sin [table_batch > 1 ? batch : 1, time, dim] contiguous.
+NBF_API int nbf_cuda_rotary(int dtype, int backward, const void* x, const void* cos, const void* sin, void* out, int64_t batch,
+                            int64_t heads, int64_t time, int64_t dim, int table_batch) {
+  const int64_t pairs = batch * heads * time * (dim / 2);
+  if (pairs <= 0) return 0;
+  const int grid = nbf::grid_for(pairs, 256);
+  if (dtype == nbf::kF32)
+    rotary_kernel<float><<<grid, 256>>>(backward, static_cast<const float*>(x), static_cast<const float*>(cos), static_cast<const float*>(sin),
+                                        static_cast<float*>(out), heads, time, dim, table_batch, pairs);
+  else if (dtype == nbf::kF64)
+    rotary_kernel<double><<<grid, 256>>>(backward, static_cast<const double*>(x), static_cast<const double*>(cos), static_cast<const double*>(sin),
+                                         static_cast<double*>(out), heads, time, dim, table_batch, pairs);
+  else
+    return nbf::invalid("nbf_cuda_rotary: float32 or float64");
+  return nbf::launched("nbf_cuda_rotary");
+}

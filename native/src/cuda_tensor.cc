@@ -41,7 +41,7 @@ using tensor::dtype_size;
   X(nbf_cuda_norm) X(nbf_cuda_norm_backward) X(nbf_cuda_embedding) X(nbf_cuda_embedding_backward)          \
   X(nbf_cuda_cross_entropy) X(nbf_cuda_cross_entropy_backward) X(nbf_cuda_attention)                       \
   X(nbf_cuda_attention_backward) X(nbf_cuda_gather) X(nbf_cuda_scatter) X(nbf_cuda_where) X(nbf_cuda_topk) \
-  X(nbf_cuda_multinomial) X(nbf_cuda_quantize) X(nbf_cuda_dequantize)
+  X(nbf_cuda_multinomial) X(nbf_cuda_quantize) X(nbf_cuda_dequantize) X(nbf_cuda_rotary)
 
 struct Api {
 #define NBF_MEMBER(name) decltype(&::name) name = nullptr;
@@ -767,6 +767,96 @@ Napi::Value Dequantize(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---- fused linear and rotary (src/tensor/linear.cc, rotary.cc), composed on the device ----
+
+// C[m, n] = op(A) op(B) (+ C when accumulate), float32 or float64, one GEMM.
+void gemm(Napi::Env env, int dtype, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const char* a, int64_t lda, const char* b,
+          int64_t ldb, bool accumulate, char* c, int64_t ldc, const char* fn) {
+  const Api& x = api(env);
+  if (dtype == tensor::kFloat32) {
+    check(env, x.nbf_cuda_sgemm_batched(ta, tb, m, n, k, 1.0f, reinterpret_cast<const float*>(a), lda, 0, reinterpret_cast<const float*>(b),
+                                        ldb, 0, accumulate ? 1.0f : 0.0f, reinterpret_cast<float*>(c), ldc, 0, 1), fn);
+  } else {
+    check(env, x.nbf_cuda_dgemm_batched(ta, tb, m, n, k, 1.0, reinterpret_cast<const double*>(a), lda, 0, reinterpret_cast<const double*>(b),
+                                        ldb, 0, accumulate ? 1.0 : 0.0, reinterpret_cast<double*>(c), ldc, 0, 1), fn);
+  }
+}
+
+// tensorLinear(x, xOff, w, wOff, wOutIn, b|null, bOff, out, outOff, rows, in, out)
+// out[rows, out] = x[rows, in] · W^T (W [out, in]) or x · W (W [in, out]), plus b: the bias is
+// copied into every row and the GEMM accumulates onto it.
+Napi::Value Linear(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "linear (cuda)";
+  CudaStorage* x = dev(info, 0, fn);
+  require_float(env, x, fn);
+  require(env, dev(info, 2, fn)->dtype() == x->dtype() && dev(info, 7, fn)->dtype() == x->dtype(), std::string(fn) + ": dtypes differ");
+  const bool out_in = bool_arg(info, 4);
+  const int64_t rows = int_arg(info, 9), nin = int_arg(info, 10), nout = int_arg(info, 11);
+  if (rows == 0 || nout == 0) return env.Undefined();
+  char* po = ptr(info, 7, fn);
+  const char* pb = opt_ptr(info, 5, fn);
+  if (pb != nullptr) {  // bias into every row: a copy with a 0 row stride
+    const int64_t shape[2] = {rows, nout}, ss[2] = {0, 1}, ds[2] = {nout, 1};
+    check(env, api(env).nbf_cuda_copy(x->dtype(), pb, ss, x->dtype(), po, ds, 2, shape), fn);
+  }
+  if (nin == 0) {
+    if (pb == nullptr) check(env, api(env).nbf_cuda_fill(x->dtype(), po, rows * nout, 0.0), fn);
+    return env.Undefined();
+  }
+  gemm(env, x->dtype(), false, out_in, rows, nout, nin, ptr(info, 0, fn), nin, ptr(info, 2, fn), out_in ? nin : nout, pb != nullptr, po,
+       nout, fn);
+  return env.Undefined();
+}
+
+// tensorLinearBackward(x, xOff, w, wOff, wOutIn, gy, gyOff, gx|null, gw|null, gb|null, rows, in, out)
+// gx [rows, in], gw (W's layout), gb [out]: contiguous at offset 0, overwritten.
+Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "linear backward (cuda)";
+  CudaStorage* x = dev(info, 0, fn);
+  require_float(env, x, fn);
+  const int dt = x->dtype();
+  const bool out_in = bool_arg(info, 4);
+  const int64_t rows = int_arg(info, 10), nin = int_arg(info, 11), nout = int_arg(info, 12);
+  const char* px = ptr(info, 0, fn);
+  const char* pw = ptr(info, 2, fn);
+  const char* pg = ptr(info, 5, fn);
+  CudaStorage* sgx = opt_dev(info, 7, fn);
+  CudaStorage* sgw = opt_dev(info, 8, fn);
+  CudaStorage* sgb = opt_dev(info, 9, fn);
+  const bool empty = rows == 0 || nout == 0;
+  if (sgx != nullptr) {  // gx = gy · W (W [out, in]) or gy · W^T (W [in, out])
+    char* pgx = sgx->at(env, 0, fn);
+    if (empty || nin == 0) check(env, api(env).nbf_cuda_fill(dt, pgx, rows * nin, 0.0), fn);
+    else gemm(env, dt, false, !out_in, rows, nin, nout, pg, nout, pw, out_in ? nin : nout, false, pgx, nin, fn);
+  }
+  if (sgw != nullptr) {
+    char* pgw = sgw->at(env, 0, fn);
+    if (empty || nin == 0) check(env, api(env).nbf_cuda_fill(dt, pgw, nin * nout, 0.0), fn);
+    else if (out_in) gemm(env, dt, true, false, nout, nin, rows, pg, nout, px, nin, false, pgw, nin, fn);  // gy^T · x
+    else gemm(env, dt, true, false, nin, nout, rows, px, nin, pg, nout, false, pgw, nout, fn);            // x^T · gy
+  }
+  if (sgb != nullptr) {  // column sums of gy
+    char* pgb = sgb->at(env, 0, fn);
+    if (empty) check(env, api(env).nbf_cuda_fill(dt, pgb, nout, 0.0), fn);
+    else check(env, api(env).nbf_cuda_reduce(0, dt, pg, pgb, 1, rows, nout, 0.0), fn);
+  }
+  return env.Undefined();
+}
+
+// tensorRotary(backward, x, xOff, cos, cosOff, sin, sinOff, out, outOff, batch, heads, time, dim, tableBatch)
+Napi::Value Rotary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "rotary (cuda)";
+  CudaStorage* x = dev(info, 1, fn);
+  require_float(env, x, fn);
+  check(env, api(env).nbf_cuda_rotary(x->dtype(), bool_arg(info, 0) ? 1 : 0, ptr(info, 1, fn), ptr(info, 3, fn), ptr(info, 5, fn),
+                                      ptr(info, 7, fn), int_arg(info, 9), int_arg(info, 10), int_arg(info, 11), int_arg(info, 12),
+                                      int_arg(info, 13) > 1 ? 1 : 0), fn);
+  return env.Undefined();
+}
+
 // ---- transfers between the devices ----
 
 // cudaUpload(cpuStorage, cpuOff, cudaStorage, cudaOff, count): contiguous elements of the same dtype.
@@ -855,6 +945,9 @@ void RegisterCudaTensor(Napi::Env env, Napi::Object exports) {
   k.Set("tensorMultinomial", Napi::Function::New(env, Multinomial, "tensorMultinomial"));
   k.Set("tensorQuantize", Napi::Function::New(env, Quantize, "tensorQuantize"));
   k.Set("tensorDequantize", Napi::Function::New(env, Dequantize, "tensorDequantize"));
+  k.Set("tensorLinear", Napi::Function::New(env, Linear, "tensorLinear"));
+  k.Set("tensorLinearBackward", Napi::Function::New(env, LinearBackward, "tensorLinearBackward"));
+  k.Set("tensorRotary", Napi::Function::New(env, Rotary, "tensorRotary"));
   exports.Set("cudaKernels", k);
   exports.Set("cudaUpload", Napi::Function::New(env, Upload, "cudaUpload"));
   exports.Set("cudaDownload", Napi::Function::New(env, Download, "cudaDownload"));

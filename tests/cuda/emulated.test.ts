@@ -11,7 +11,7 @@
 import {
   Generator, Tensor, cat, crossEntropy, cudaAvailable, cudaStatus, dequantize, dropout, embedding, gather, indexSelect, layerNorm,
   maskedFill, multinomial, quantize, randn, rmsNorm, scaledDotProductAttention, scatter, scatterAdd, split, stack, tensor, topk, where,
-  zeros, ones, arange, full, rand, type Device,
+  zeros, ones, arange, full, rand, linear, rotary, type Device,
 } from "nbforge";
 import { emulateCudaForTests } from "nbforge/dist/tensor/device.js";
 
@@ -47,6 +47,9 @@ const cases: Case[] = [
       scatterAdd(x, 1, idx([0, 0, 1, 1, 3, 3], d, [3, 2]), s), indexSelect(x, 1, idx([3, 0, 3], d))] },
   { name: "masked_fill and where", inputs: () => [randn([4, 5]), randn([5])],
     fn: (_d, x, y) => [maskedFill(x, x.gt(0.2), -1), where(x.lt(0), x, y), x.where(x.gt(y), 2)] },
+  { name: "fused linear (both weight layouts, bias) and rotary",
+    inputs: () => [randn([2, 3, 4]), randn([5, 4]), randn([4, 5]), randn([5]), randn([1, 2, 3, 4]), randn([1, 1, 3, 4]), randn([1, 1, 3, 4])],
+    fn: (_d, x, wOutIn, wInOut, b, r, cos, sin) => [linear(x, wOutIn, b), linear(x, wInOut, null, "in_out"), rotary(r, cos, sin)] },
   { name: "cat, stack, split", inputs: () => [randn([2, 3]), randn([4, 3])],
     fn: (_d, a, b) => [cat([a, b], 0), stack([a, b.slice(0, 0, 2)], 1), ...split(b, [1, 3], 0).map((t) => t.mul(2))] },
 ];

@@ -101,6 +101,16 @@ export function kernelsFor(device: Device): DeviceKernels {
   return native.cudaKernels;
 }
 
+/**
+ * The device's version of a native kernel set typed elsewhere (cpu: that set on
+ * the addon; cuda: addon.cudaKernels, which has every cpu kernel's name).
+ */
+export function nativeFor<K>(device: Device, cpuKernels: K): K {
+  if (device === "cpu" || emulated) return cpuKernels;
+  requireCuda("cuda kernels");
+  return native.cudaKernels as unknown as K;
+}
+
 /** A new native storage on the device. */
 export function allocNative(device: Device, dtype: number, numel: number, zero: boolean): NativeStorage {
   if (device === "cpu" || emulated) return new native.TensorStorage(dtype, numel, zero);

@@ -62,6 +62,7 @@ SIGNATURES = {
     "nbf_cuda_topk": [I, P, I64, I64, I64, I, P],
     "nbf_cuda_multinomial": [P, I64, I64, I64, I, P, U32, U32, U64, PI64, PI, PI64, PD],
     "nbf_cuda_quantize": [I, P, I64, I64, P, P],
+    "nbf_cuda_rotary": [I, I, P, P, P, P, I64, I64, I64, I64, I],
     "nbf_cuda_dequantize": [I, P, P, I64, I64, P],
 }
 
@@ -432,6 +433,31 @@ def check_attention():
         report(nm + " dv", gvc, gv, 10 * tol, gv.abs() + 1)
 
 
+def check_rotary():
+    print("rotary position embedding (rotate half)")
+    for dt in (torch.float32, torch.float64):
+        for tb in (1, 3):
+            B, H, T, D = 3, 4, 5, 16
+            x, c, s_ = randn(B, H, T, D, dtype=dt), randn(tb, 1, T, D, dtype=dt), randn(tb, 1, T, D, dtype=dt)
+
+            def rot(v):
+                return torch.cat([-v[..., D // 2:], v[..., : D // 2]], -1)
+            xr = x.double().requires_grad_(True)
+            y = xr * c.double() + rot(xr) * s_.double()
+            g = randn(B, H, T, D, dtype=dt)
+            (gx,) = torch.autograd.grad(y, xr, g.double())
+            out = torch.empty(B, H, T, D, dtype=dt, device=dev)
+            cc, sc = c.cuda(), s_.cuda()
+            ok(lib.nbf_cuda_rotary(CODE[dt], 0, p(x.cuda()), p(cc), p(sc), p(out), B, H, T, D, tb), "rotary")
+            tol = 1e-6 if dt == torch.float32 else 1e-14
+            report(f"rotary {str(dt)[6:]} tables for {'each batch' if tb > 1 else 'all batches'}", out, y.detach(), tol,
+                   (x.double().abs() + rot(x.double()).abs()) * (c.double().abs() + s_.double().abs()))
+            ok(lib.nbf_cuda_rotary(CODE[dt], 1, p(g.cuda()), p(cc), p(sc), p(out), B, H, T, D, tb), "rotary bwd")
+            gd = g.double()
+            report(f"rotary {str(dt)[6:]} backward", out, gx, tol,
+                   (gd.abs() + rot(gd).abs()) * (c.double().abs() + s_.double().abs() + rot(s_.double()).abs()))
+
+
 def check_indexing():
     print("gather / scatter / scatter_add / where / topk / multinomial / quantize")
     x = randn(7, 9, 11)
@@ -622,7 +648,7 @@ def bench():
 def main():
     print(f"check_ops.py: {LIB} (ABI 2), torch {torch.__version__} on {torch.cuda.get_device_name()}")
     for check in (check_copy_fill_random, check_elementwise_f64, check_reduce, check_gemm_batched, check_norm, check_embedding_loss,
-                  check_attention, check_indexing):
+                  check_attention, check_rotary, check_indexing):
         try:
             check()
         except Exception as e:  # a crash in one group is a failure, the others still run

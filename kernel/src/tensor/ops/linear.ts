@@ -8,7 +8,8 @@ import { addon } from "@nbforge/native";
 import { computeType, isFloat } from "../dtype.js";
 import type { NativeStorage } from "../native.js";
 import { Tensor, asContiguous, castRaw, fmtShape } from "../tensor.js";
-import { defineOp } from "./registry.js";
+import { allDevices, defineOp } from "./registry.js";
+import { nativeFor } from "../device.js";
 
 type S = NativeStorage;
 interface NativeLinear {
@@ -46,15 +47,15 @@ const linearOp = defineOp<LinearAttrs>({
     }
     return { shape: [...x.shape.slice(0, -1), nout], dtype: x.dtype };
   },
-  kernels: {
-    cpu: (inputs, a, spec) => {
+  kernels: allDevices(
+    (inputs, a, spec) => {
       const ct = computeType(spec.dtype);
       const ops = inputs.map((t) => asContiguous(t, ct));
       const [x, w] = ops;
       const b = a.hasBias ? ops[2] : null;
       const { nin, nout, rows } = sizes(x, w, a.outIn);
-      const out = Tensor.empty(spec.shape, ct);
-      nl.tensorLinear(x.storage.native, x.offset, w.storage.native, w.offset, a.outIn, b?.storage.native ?? null, b?.offset ?? 0,
+      const out = Tensor.empty(spec.shape, ct, false, x.device);
+      nativeFor(x.device, nl).tensorLinear(x.storage.native, x.offset, w.storage.native, w.offset, a.outIn, b?.storage.native ?? null, b?.offset ?? 0,
         out.storage.native, 0, rows, nin, nout);
       ops.forEach((t, i) => { if (t !== inputs[i]) t.dispose(); });
       if (ct === spec.dtype) return out;
@@ -62,16 +63,16 @@ const linearOp = defineOp<LinearAttrs>({
       out.dispose();
       return res;
     },
-  },
+  ),
   backward: (g, { inputs, attrs: a, needs }) => {
     const ct = computeType(inputs[0].dtype);
     const [x, w] = [inputs[0], inputs[1]].map((t) => asContiguous(t, ct));
     const gy = asContiguous(g, ct);
     const { nin, nout, rows } = sizes(x, w, a.outIn);
-    const gx = needs[0] ? Tensor.empty(inputs[0].shape, ct) : null;
-    const gw = needs[1] ? Tensor.empty(inputs[1].shape, ct) : null;
-    const gb = a.hasBias && needs[2] ? Tensor.empty([nout], ct) : null;
-    nl.tensorLinearBackward(x.storage.native, x.offset, w.storage.native, w.offset, a.outIn, gy.storage.native, gy.offset,
+    const gx = needs[0] ? Tensor.empty(inputs[0].shape, ct, false, x.device) : null;
+    const gw = needs[1] ? Tensor.empty(inputs[1].shape, ct, false, x.device) : null;
+    const gb = a.hasBias && needs[2] ? Tensor.empty([nout], ct, false, x.device) : null;
+    nativeFor(x.device, nl).tensorLinearBackward(x.storage.native, x.offset, w.storage.native, w.offset, a.outIn, gy.storage.native, gy.offset,
       gx?.storage.native ?? null, gw?.storage.native ?? null, gb?.storage.native ?? null, rows, nin, nout);
     if (x !== inputs[0]) x.dispose();
     if (w !== inputs[1]) w.dispose();

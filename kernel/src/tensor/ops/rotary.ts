@@ -6,7 +6,8 @@ import { addon } from "@nbforge/native";
 import { computeType, isFloat } from "../dtype.js";
 import type { NativeStorage } from "../native.js";
 import { Tensor, asContiguous, castRaw, fmtShape } from "../tensor.js";
-import { defineOp } from "./registry.js";
+import { allDevices, defineOp } from "./registry.js";
+import { nativeFor } from "../device.js";
 
 type S = NativeStorage;
 interface NativeRotary {
@@ -20,8 +21,8 @@ function run(backward: boolean, x0: Tensor, cos0: Tensor, sin0: Tensor, dtype: T
   const ct = computeType(dtype);
   const [x, cos, sin] = [x0, cos0, sin0].map((t) => asContiguous(t, ct));
   const [B, H, T, D] = x.shape;
-  const out = Tensor.empty(x.shape, ct);
-  nr.tensorRotary(backward, x.storage.native, x.offset, cos.storage.native, cos.offset, sin.storage.native, sin.offset, out.storage.native, 0,
+  const out = Tensor.empty(x.shape, ct, false, x.device);
+  nativeFor(x.device, nr).tensorRotary(backward, x.storage.native, x.offset, cos.storage.native, cos.offset, sin.storage.native, sin.offset, out.storage.native, 0,
     B, H, T, D, cos.shape[0]);
   for (const [t, orig] of [[x, x0], [cos, cos0], [sin, sin0]] as const) if (t !== orig) t.dispose();
   if (ct === dtype) return out;
@@ -44,7 +45,7 @@ const rotaryOp = defineOp<Record<string, never>>({
     }
     return { shape: x.shape, dtype: x.dtype };
   },
-  kernels: { cpu: ([x, cos, sin], _a, spec) => run(false, x, cos, sin, spec.dtype) },
+  kernels: allDevices(([x, cos, sin], _a, spec) => run(false, x, cos, sin, spec.dtype)),
   backward: (g, { inputs: [x, cos, sin] }) => [run(true, g, cos, sin, x.dtype), null, null],
   savesOutput: false,
 });
