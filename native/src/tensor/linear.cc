@@ -48,11 +48,12 @@ inline void gemm_t(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alp
 // Rows at most this many take the weight-streaming path instead of the GEMM.
 constexpr int64_t kFewRows = 8;
 
-// Output columns per thread for the few-rows path: at least ~256K multiply-adds
-// each, so a small layer runs on one thread (waking a second costs about what
-// it saves, and on a busy machine a late thread stalls every token).
+// Output columns per thread for the few-rows path: at least ~1M multiply-adds
+// each, so a small layer runs on one thread. These products are bound by memory
+// bandwidth, which one thread nearly fills; waking a second costs about what it
+// saves, and on a busy machine a late thread stalls every token.
 inline int64_t few_rows_grain(int64_t rows, int64_t nin, int64_t floor) {
-  return std::max<int64_t>(floor, (int64_t{1} << 18) / std::max<int64_t>(1, rows * nin));
+  return std::max<int64_t>(floor, (int64_t{1} << 20) / std::max<int64_t>(1, rows * nin));
 }
 
 // out_in: y[r, o] = b[o] + x[r, :] · W[o, :]; output columns split among threads.
