@@ -252,10 +252,12 @@ export function solve(problem: Problem, options: SolveOptions = {}): SolveResult
   const certifyOptions: CertifyOptions = { ...options.certify, backend };
   const sigmaNewton = (options.newtonShift ?? 1e-4) * Math.max(1, f0 / n);
 
-  const newtonMatrices: Partial<Record<Relaxation, LiftedMatrix>> = {};
+  // One LiftedMatrix (one symbolic analysis) per relaxation, shared by the Newton
+  // preconditioner, the complex certificates and the bound tightening; they use it in turn.
+  const liftedMatrices: Partial<Record<Relaxation, LiftedMatrix>> = {};
   const runStaircase = (relaxation: Relaxation, form: QuadraticForm, y0: Float64Array, certifier: (y: Float64Array, r: number) => { certified: boolean; lambdaMin: number; descentDirection: Float64Array | null }, prec: Preconditioner): StaircaseResult => {
     let last = 0;
-    const newton = (): LiftedMatrix => (newtonMatrices[relaxation] ??= new LiftedMatrix(dm, relaxation, backend));
+    const newton = (): LiftedMatrix => (liftedMatrices[relaxation] ??= new LiftedMatrix(dm, relaxation, backend));
     return riemannianStaircase(relaxation === "real" ? "stiefel" : "sphere", n, d, form, y0, certifier, {
       gradientTolerance,
       maxRank: options.maxRank ?? 10,
@@ -319,7 +321,7 @@ export function solve(problem: Problem, options: SolveOptions = {}): SolveResult
     const sigma = Math.max(gershgorinBound(dm.rotationBlock), 1e-12) * 1e-6;
     const preconditionerFactor = new LiftedMatrix(dm, "complex", backend).factor(null, sigma);
     const pc: Preconditioner = (v, k) => preconditionerFactor.solveMany(v, k);
-    const certificateMatrix = new LiftedMatrix(dm, "complex", backend);
+    const certificateMatrix = (liftedMatrices.complex ??= new LiftedMatrix(dm, "complex", backend));
     const complexOptions = { eta: options.certify?.eta, seed: options.certify?.seed };
     // From the real relaxation's rounded optimum start at rank 1 (the rotations
     // themselves): where the complex relaxation is exact, the first level's
@@ -368,11 +370,11 @@ export function solve(problem: Problem, options: SolveOptions = {}): SolveResult
   let lowerBound: number;
   let boundProven: boolean;
   if (complexCert) {
-    const eta = complexCert.choleskyPassed ? tightestShift(newtonMatrices.complex ?? new LiftedMatrix(dm, "complex", backend), complexCert.lambda, complexCert.eta) : NaN;
+    const eta = complexCert.choleskyPassed ? tightestShift(liftedMatrices.complex ?? new LiftedMatrix(dm, "complex", backend), complexCert.lambda, complexCert.eta) : NaN;
     boundProven = complexCert.choleskyPassed;
     lowerBound = complexCert.dualValue + n * (boundProven ? -eta : Math.min(complexCert.lambdaMin, 0));
   } else {
-    const eta = realCert.choleskyPassed ? tightestShift(newtonMatrices.real ?? new LiftedMatrix(dm, "real", backend), realCert.lambda, realCert.eta) : NaN;
+    const eta = realCert.choleskyPassed ? tightestShift(liftedMatrices.real ?? new LiftedMatrix(dm, "real", backend), realCert.lambda, realCert.eta) : NaN;
     boundProven = realCert.choleskyPassed;
     lowerBound = realCert.dualValue + d * n * (boundProven ? -eta : Math.min(realCert.lambdaMin, 0));
   }
