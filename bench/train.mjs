@@ -4,7 +4,7 @@
 // one run and on the same threads, nbforge next to PyTorch eager
 // (bench/train_torch.py, Debian's torch with OpenBLAS):
 //   - ms per training step (forward, backward, AdamW), median of --steps;
-//   - generation tokens/s with the KV cache (greedy) at batch 1 and batch 8;
+//   - generation tokens/s with the KV cache (greedy) at batch 1 and batch 8, best of 3;
 //   - the ratios; and with --profile, nbforge's time per native kernel in one step.
 //
 //   node bench/train.mjs [--threads N] [--steps 3] [--new-tokens 64] [--profile] [--no-torch]
@@ -144,7 +144,7 @@ const torchStep = torch ? median(theirs) : NaN;
 
 const ourGen = { 1: 0, 8: 0 };
 const torchGen = { 1: NaN, 8: NaN };
-for (let r = 0; r < 2; r++) {
+for (let r = 0; r < 3; r++) {
   for (const batch of [1, 8]) {
     const prompt = ids(batch, PROMPT, 3 + batch);
     const t0 = performance.now();
