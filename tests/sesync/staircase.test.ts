@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { eigh, Matrix } from "nbforge/dist/linalg/index.js";
 import { riemannianStaircase } from "nbforge/dist/slam/staircase.js";
 import { BlockManifold, rotationsToPoint } from "nbforge/dist/slam/stiefel.js";
-import { denseApply, rotationCost, synchronisation } from "./helpers.js";
+import { denseApply, gaussian, randomRotation, rotationCost, synchronisation } from "./helpers.js";
 
 const PYTHON = process.env.NBFORGE_PYTHON ?? "/usr/bin/python3";
 
@@ -54,4 +54,22 @@ describe.each([2, 3])("staircase on rotation synchronisation, d = %i", (d) => {
     expect(py.status).toBe(0);
     expect(Number(py.stdout)).toBeGreaterThan(-1e-7);
   });
+});
+
+test("from random rotations at rank d the staircase escapes its saddles and reaches the optimum found from the truth", () => {
+  const n = 30;
+  const d = 2;
+  const { q, truth } = synchronisation(n, d, 1.0, 1);
+  const apply = denseApply(q, n * d);
+  const normal = gaussian(101);
+  const start = new Float64Array(n * d * d);
+  for (let i = 0; i < n; i++) start.set(randomRotation(d, normal), i * d * d);
+  const fromRandom = riemannianStaircase("stiefel", n, d, apply, rotationsToPoint(start, n, d, d), denseCertifier(q, n, d), { gradientTolerance: 1e-10 });
+  // Rank 2 and 3 are saddles (negative λ_min, the escape direction); rank 4 is certified.
+  expect(fromRandom.levels.length).toBeGreaterThanOrEqual(2);
+  expect(fromRandom.levels[0].lambdaMin).toBeLessThan(-1e-3);
+  expect(fromRandom.certified).toBe(true);
+  const fromTruth = riemannianStaircase("stiefel", n, d, apply, rotationsToPoint(truth, n, d, 5), denseCertifier(q, n, d), { gradientTolerance: 1e-10 });
+  expect(fromTruth.certified).toBe(true);
+  expect(Math.abs(fromRandom.cost - fromTruth.cost) / fromTruth.cost).toBeLessThan(1e-9);
 });
