@@ -48,7 +48,10 @@ export interface ComplexCertificate {
 }
 
 export interface ComplexCertifyOptions {
-  /** Certified when S̃ + ηI factors and LOBPCG's λ_min ≥ −η (default 1e-6, absolute, as the real certificate). */
+  /**
+   * Certified when S̃ + ηI factors and LOBPCG's λ_min ≥ −η. Default, as the real
+   * certificate's: 1e-11 × the largest diagonal entry of the (complex) rotation block.
+   */
   eta?: number;
   seed?: number;
 }
@@ -68,7 +71,7 @@ export function certifyComplex(
 ): ComplexCertificate {
   const start = performance.now();
   const n = lifted.rows / 2;
-  const eta = options.eta ?? 1e-6;
+  const eta = options.eta ?? Math.max(1e-11 * lifted.scale, Number.MIN_VALUE);
   const m = new BlockManifold("sphere", n, 2, r);
   const qx = q(x, r);
   const lambda = m.lambda(x, qx);

@@ -27,6 +27,8 @@ export class LiftedMatrix {
   /** Rows of the rotation part: dn (real) or 2n (complex). */
   readonly rows: number;
   readonly size: number;
+  /** The largest diagonal entry of the rotation part (the scale S is summed at; ×2 in the complex form). */
+  readonly scale: number;
   readonly #n: number;
   readonly #d: number;
   readonly #offset: number;
@@ -53,6 +55,9 @@ export class LiftedMatrix {
     this.#offset = copies * m;
     this.size = copies * m + n * d;
     this.#backend = backend;
+    let scale = 0;
+    for (const v of RB.diagonal()) scale = Math.max(scale, Math.abs(v));
+    this.scale = (kind === "complex" ? 2 : 1) * scale;
     const slotsPerBlock = kind === "real" ? (d * (d + 1)) / 2 : 2;
     const count = copies * (B.nnz + V.nnz + RB.nnz) + n * slotsPerBlock;
     const row = new Int32Array(count);

@@ -364,7 +364,7 @@ export function solve(problem: Problem, options: SolveOptions = {}): SolveResult
   if (!cert || !realCert) throw new Error("slam.solve: no relaxation was run");
   const cost = dm.cost(rotations);
   // Weak duality: f* ≥ tr Λ + (Σ_i ‖x_i‖²)·λ_min(S) for feasible x (Σ‖x_i‖² = dn, or n
-  // in the complex form). The certificate proved λ_min > −η with η = 1e-6; a
+  // in the complex form). The certificate proved λ_min > −η (η its strict default); a
   // Cholesky with a smaller shift tightens the proven bound where it succeeds.
   start = performance.now();
   let lowerBound: number;
