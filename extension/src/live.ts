@@ -153,7 +153,7 @@ export class LiveRegistry {
       if (!isRecord(raw)) continue;
       const a: Appended = { name: String(raw.name), step: numbers(raw.step), value: numbers(raw.value) };
       if (Array.isArray(raw.time)) a.time = numbers(raw.time);
-      if (Array.isArray(raw.tokens)) a.tokens = numbers(raw.tokens);
+      if (Array.isArray(raw.tokens) && raw.tokens.length === a.step.length) a.tokens = numbers(raw.tokens);
       if (a.step.length !== a.value.length) continue;
       let s = run.data.series.find((x) => x.name === a.name && x.run === undefined);
       if (!s) {

@@ -5,6 +5,7 @@
 import { setDisplaySink } from "nbforge/dist/display/display.js";
 import { setLiveChannelOpener, type LiveMessage } from "nbforge/dist/display/live-channel.js";
 import { liveMetrics } from "nbforge/dist/display/live-metrics.js";
+import { availableXAxes } from "nbforge-jupyterlab/lib/figures/metrics.js";
 import { LiveRegistry, mergeMetrics } from "nbforge-jupyterlab/lib/live.js";
 import { formatElapsed, RunsModel } from "nbforge-jupyterlab/lib/runs-model.js";
 
@@ -37,6 +38,21 @@ describe("LiveRegistry", () => {
     expect(run.step).toBe(699);
     expect(run.last.loss).toBeCloseTo(2 / 700, 15);
     expect(run.notebook).toBe("train.ipynb");
+  });
+
+  test("tokens logged with each step travel as an x axis", () => {
+    const registry = new LiveRegistry();
+    setDisplaySink({ display: () => {}, clearOutput: () => {} });
+    setLiveChannelOpener((_t, data) => {
+      registry.handle(data);
+      return { send: (m) => registry.handle(m), onMessage: () => {}, close: () => {} };
+    });
+    const live = liveMetrics({ streamIntervalMs: 0 });
+    for (let s = 0; s < 10; s++) live.log(s, { loss: 1 / (s + 1) }, { tokens: 2048 * (s + 1) });
+    live.close();
+    const run = registry.get(live.id)!;
+    expect(run.data.series[0].tokens).toEqual(Array.from({ length: 10 }, (_, s) => 2048 * (s + 1)));
+    expect(availableXAxes(run.data)).toEqual(["step", "time", "tokens"]);
   });
 
   test("subscribers hear each append; a display's data merges with newer streamed points", () => {

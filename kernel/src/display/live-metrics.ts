@@ -34,6 +34,7 @@ export interface LivePoints {
   step: number[];
   value: number[];
   time: number[];
+  tokens?: number[];
 }
 
 export class LiveMetrics {
@@ -70,9 +71,11 @@ export class LiveMetrics {
     }
   }
 
-  /** Records the metrics of one step: `live.log(step, { loss, lr })`. */
-  log(step: number, metrics: { [name: string]: number }): void {
+  /** Records the metrics of one step: `live.log(step, { loss, lr })`; `{ tokens }` adds the tokens-seen axis. */
+  log(step: number, metrics: { [name: string]: number }, at: { tokens?: number } = {}): void {
     if (!Number.isFinite(step)) throw new RangeError(`liveMetrics.log(step, metrics): step must be a finite number, got ${step}`);
+    const tokens = at.tokens;
+    if (tokens !== undefined && !Number.isFinite(tokens)) throw new RangeError(`liveMetrics.log(): tokens must be a finite number, got ${tokens}`);
     if (this.status !== "running") throw new Error(`liveMetrics "${this.title}" is closed; create a new liveMetrics() for another run`);
     const time = (performance.now() - this.t0) / 1000;
     for (const [name, value] of Object.entries(metrics)) {
@@ -84,11 +87,17 @@ export class LiveMetrics {
       s.step.push(step);
       s.value.push(value);
       s.time!.push(time);
+      // Tokens stay a complete axis only when every point of the series has them.
+      if (tokens !== undefined && s.tokens?.length === s.step.length - 1) s.tokens.push(tokens);
+      else if (tokens !== undefined && s.step.length === 1) s.tokens = [tokens];
+      else delete s.tokens;
       let p = this.pending.get(name);
       if (!p) this.pending.set(name, (p = { name, step: [], value: [], time: [] }));
       p.step.push(step);
       p.value.push(value);
       p.time.push(time);
+      if (s.tokens) (p.tokens ??= []).push(tokens!);
+      else delete p.tokens;
       this.lastMetrics[name] = value;
     }
     this.lastStep = step;
@@ -115,7 +124,13 @@ export class LiveMetrics {
   data(): MetricsData {
     const data: MetricsData = {
       title: this.title,
-      series: [...this.series.values()].map((s) => ({ ...s, step: [...s.step], value: [...s.value], time: [...s.time!] })),
+      series: [...this.series.values()].map((s) => ({
+        ...s,
+        step: [...s.step],
+        value: [...s.value],
+        time: [...s.time!],
+        ...(s.tokens ? { tokens: [...s.tokens] } : {}),
+      })),
       live: { id: this.id, status: this.status, startedAt: this.startedAt, ...(this.endedAt ? { endedAt: this.endedAt } : {}) },
     };
     if (this.options.xAxis) data.xAxis = this.options.xAxis;
