@@ -37,9 +37,12 @@ export async function bundlePage(entry, outDir, name = "index") {
   return html;
 }
 
-/** Headless chromium as the issue asks: the system binary, no background networking. */
+/**
+ * Headless chromium as the issue asks: the system binary, no background
+ * networking; shared memory in /tmp, since containers often give /dev/shm 64 MB.
+ */
 export function launchChromium(extraArgs = []) {
-  return chromium.launch({ executablePath: CHROMIUM, args: ["--disable-background-networking", ...extraArgs] });
+  return chromium.launch({ executablePath: CHROMIUM, args: ["--disable-background-networking", "--disable-dev-shm-usage", ...extraArgs] });
 }
 
 export function ensureDir(path) {
