@@ -11,6 +11,7 @@
 // expansion: it differs from the Frobenius form by the constant
 // Σ κ(d − ‖R̃‖²_F) for rotations in SO(d), and reproduces SE-Sync's f*.
 import type { Estimate, Problem } from "./problem.js";
+import { nativeEdges, slamLocalNative, type SlamLocalHandle } from "./local-native.js";
 
 /** Throws a clear error when an estimate does not fit a problem. */
 export function checkEstimate(problem: Problem, estimate: Estimate, who = "slam"): void {
@@ -37,49 +38,19 @@ export interface CostTerms {
 /** Each term of F, split by kind (rotation, translation, landmark). */
 export function costTerms(problem: Problem, estimate: Estimate): CostTerms {
   checkEstimate(problem, estimate, "slam.cost");
-  const { d } = problem;
-  const dd = d * d;
-  const { R, t, landmarks } = estimate;
-  let rotation = 0;
-  let translation = 0;
-  let landmark = 0;
-  for (const e of problem.poseEdges) {
-    const Ri = e.i * dd;
-    const Rj = e.j * dd;
-    // ‖R_i‖² + ‖R_j‖² − 2⟨R_j, R_i R̃⟩, summed as ‖R_j − R_i R̃‖² + ‖R_i‖² − ‖R_i R̃‖²
-    // (the first part is small near a solution, so it keeps its digits).
-    let sr = 0;
-    for (let r = 0; r < d; r++) {
-      for (let c = 0; c < d; c++) {
-        let p = 0; // (R_i R̃)_rc
-        for (let a = 0; a < d; a++) p += R[Ri + r * d + a] * e.R[a * d + c];
-        const diff = R[Rj + r * d + c] - p;
-        const ri = R[Ri + r * d + c];
-        sr += diff * diff + (ri - p) * (ri + p);
-      }
-    }
-    let st = 0;
-    for (let r = 0; r < d; r++) {
-      let p = 0;
-      for (let a = 0; a < d; a++) p += R[Ri + r * d + a] * e.t[a];
-      const diff = t[e.j * d + r] - t[e.i * d + r] - p;
-      st += diff * diff;
-    }
-    rotation += e.kappa * sr;
-    translation += e.tau * st;
-  }
-  for (const e of problem.landmarkEdges) {
-    const Ri = e.i * dd;
-    let s = 0;
-    for (let r = 0; r < d; r++) {
-      let p = 0;
-      for (let a = 0; a < d; a++) p += R[Ri + r * d + a] * e.y[a];
-      const diff = landmarks[e.k * d + r] - t[e.i * d + r] - p;
-      s += diff * diff;
-    }
-    landmark += e.nu * s;
-  }
+  const [rotation, translation, landmark] = nativeCost(nativeEdges(problem, "slam.cost"), estimate);
   return { rotation, translation, landmark, total: rotation + translation + landmark };
+}
+
+/**
+ * The [rotation, translation, landmark] terms of F for measurements already
+ * in native memory (the local solver evaluates F this way every step). The
+ * arithmetic is native/src/slam_local/local_solver.cc's cost_terms: the
+ * rotation term is summed as ‖R_j − R_i R̃‖² + ‖R_i‖² − ‖R_i R̃‖², which
+ * equals the expansion above and keeps its digits near a solution.
+ */
+export function nativeCost(edges: SlamLocalHandle, estimate: Estimate, perEdge?: EdgeResiduals): Float64Array {
+  return slamLocalNative.slamLocalCost(edges, estimate.R, estimate.t, estimate.landmarks, perEdge?.pose ?? null, perEdge?.landmark ?? null);
 }
 
 /** F at the estimate, in SE-Sync's convention. */
@@ -97,14 +68,9 @@ export interface EdgeResiduals {
 
 /** Each measurement's contribution to F, in the problem's edge order. */
 export function edgeResiduals(problem: Problem, estimate: Estimate): EdgeResiduals {
-  const pose = new Float64Array(problem.poseEdges.length);
-  const landmark = new Float64Array(problem.landmarkEdges.length);
-  // One edge at a time through costTerms keeps a single definition of F.
-  problem.poseEdges.forEach((e, n) => {
-    pose[n] = costTerms({ ...problem, poseEdges: [e], landmarkEdges: [] }, estimate).total;
-  });
-  problem.landmarkEdges.forEach((e, n) => {
-    landmark[n] = costTerms({ ...problem, poseEdges: [], landmarkEdges: [e] }, estimate).total;
-  });
-  return { pose, landmark };
+  checkEstimate(problem, estimate, "slam.edgeResiduals");
+  const out: EdgeResiduals = { pose: new Float64Array(problem.poseEdges.length), landmark: new Float64Array(problem.landmarkEdges.length) };
+  // One native pass, the same one as costTerms, keeps a single definition of F.
+  nativeCost(nativeEdges(problem, "slam.edgeResiduals"), estimate, out);
+  return out;
 }

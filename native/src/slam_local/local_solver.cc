@@ -407,21 +407,36 @@ void cost_terms(const Edges& e, const Estimate& x, double terms[3], double* pose
   terms[2] = landmark;
 }
 
-void retract(const Edges& e, const Pattern& p, const Estimate& x, const double* delta, double* R, double* t,
-             double* m) {
-  (void)p;
+void retract(const Edges& e, const Estimate& x, const double* delta, double alpha, double* R, double* t, double* m) {
   const int d = e.d, dd = d * d, k = rotation_dof(d), b = k + d;
   std::memcpy(R, x.R, sizeof(double) * e.n * dd);
   std::memcpy(t, x.t, sizeof(double) * e.n * d);
   double E[9];
   for (int64_t pose = 1; pose < e.n; ++pose) {
     const int64_t o = (pose - 1) * b;
-    exp_so(d, delta + o, E);
+    double w[3];
+    for (int a = 0; a < k; ++a) w[a] = alpha * delta[o + a];
+    exp_so(d, w, E);
     mul(d, x.R + pose * dd, E, R + pose * dd);
-    for (int s = 0; s < d; ++s) t[pose * d + s] += delta[o + k + s];
+    for (int s = 0; s < d; ++s) t[pose * d + s] += alpha * delta[o + k + s];
   }
   const double* dm = delta + (e.n - 1) * b;
-  for (int64_t q = 0; q < e.L * d; ++q) m[q] = x.m[q] + dm[q];
+  for (int64_t q = 0; q < e.L * d; ++q) m[q] = x.m[q] + alpha * dm[q];
+}
+
+void step_stats(int64_t unknowns, const double* g, const double* delta, const double* D, int64_t nt, const double* t,
+                int64_t nm, const double* m, double out[5]) {
+  double gmax = 0, gd = 0, dDd = 0, dd = 0, xx = 0;
+  for (int64_t v = 0; v < unknowns; ++v) {
+    gmax = std::max(gmax, std::abs(g[v]));
+    if (delta == nullptr) continue;
+    gd += g[v] * delta[v];
+    dDd += D[v] * delta[v] * delta[v];
+    dd += delta[v] * delta[v];
+  }
+  for (int64_t q = 0; q < nt; ++q) xx += t[q] * t[q];
+  for (int64_t q = 0; q < nm; ++q) xx += m[q] * m[q];
+  out[0] = gmax, out[1] = gd, out[2] = dDd, out[3] = dd, out[4] = xx;
 }
 
 void scaling(const Pattern& p, const double* values, double* D) {

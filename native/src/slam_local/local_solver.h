@@ -63,9 +63,13 @@ void linearise(const Edges& e, const Pattern& p, const Estimate& x, double* valu
 // pose_cost / lm_cost when they are not null.
 void cost_terms(const Edges& e, const Estimate& x, double terms[3], double* pose_cost, double* lm_cost);
 
-// x ⊞ δ into (R, t, m): R_p Exp(ω_p), t_p + δt_p (p ≥ 1), m + δm.
-void retract(const Edges& e, const Pattern& p, const Estimate& x, const double* delta, double* R, double* t,
-             double* m);
+// x ⊞ αδ into (R, t, m): R_p Exp(αω_p), t_p + αδt_p (p ≥ 1), m + αδm.
+void retract(const Edges& e, const Estimate& x, const double* delta, double alpha, double* R, double* t, double* m);
+
+// What the LM acceptance test needs of a step δ, in one pass:
+// out = [‖g‖∞, gᵀδ, δᵀDδ, δᵀδ, tᵀt + mᵀm] (the last for ‖x‖).
+void step_stats(int64_t unknowns, const double* g, const double* delta, const double* D, int64_t nt, const double* t,
+                int64_t nm, const double* m, double out[5]);
 
 // Marquardt's scaling D (diag JᵀJ floored at 1e-12 of its largest entry) and
 // the damped model H + λD, H being JᵀJ plus, when given, the curvature.

@@ -146,19 +146,21 @@ Napi::Value Cost(const Napi::CallbackInfo& info) {
   return terms;
 }
 
-// slamLocalRetract(handle, R, t, landmarks, delta, outR, outT, outLandmarks)
+// slamLocalRetract(handle, R, t, landmarks, delta, alpha, outR, outT, outLandmarks): x ⊞ αδ.
 Napi::Value Retract(const Napi::CallbackInfo& info) {
   const std::string fn = "slamLocalRetract";
   Handle& h = handle_arg(info, fn, true);
   const Edges& e = h.edges;
   const Estimate x = estimate_args(info, 1, fn, e);
   const double* delta = f64(info, 4, fn, "delta", h.pattern->unknowns);
+  if (!info[5].IsNumber()) fail(info.Env(), fn, "'alpha' must be a number");
+  const double alpha = info[5].As<Napi::Number>().DoubleValue();
   const size_t d = e.d;
-  double* R = f64_out(info, 5, fn, "outR", e.n * d * d);
-  double* t = f64_out(info, 6, fn, "outT", e.n * d);
-  double* m = f64_out(info, 7, fn, "outLandmarks", e.L * d);
+  double* R = f64_out(info, 6, fn, "outR", e.n * d * d);
+  double* t = f64_out(info, 7, fn, "outT", e.n * d);
+  double* m = f64_out(info, 8, fn, "outLandmarks", e.L * d);
   if (R == x.R || t == x.t || (m == x.m && e.L > 0)) fail(info.Env(), fn, "the outputs must not be the inputs");
-  nbforge::slam_local::retract(e, *h.pattern, x, delta, R, t, m);
+  nbforge::slam_local::retract(e, x, delta, alpha, R, t, m);
   return info.Env().Undefined();
 }
 
@@ -188,6 +190,22 @@ Napi::Value Damped(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// slamLocalStepStats(handle, gradient, delta | null, D | null, t, landmarks) -> [‖g‖∞, gᵀδ, δᵀDδ, δᵀδ, ‖x_t,m‖²]
+Napi::Value StepStats(const Napi::CallbackInfo& info) {
+  const std::string fn = "slamLocalStepStats";
+  Handle& h = handle_arg(info, fn, true);
+  const Edges& e = h.edges;
+  const size_t u = h.pattern->unknowns;
+  const double* g = f64(info, 1, fn, "gradient", u);
+  const double* delta = f64_or_null(info, 2, fn, "delta", u);
+  const double* D = delta != nullptr ? f64(info, 3, fn, "D", u) : nullptr;
+  const double* t = f64(info, 4, fn, "t", e.n * e.d);
+  const double* m = f64(info, 5, fn, "landmarks", e.L * e.d);
+  Napi::Float64Array out = Napi::Float64Array::New(info.Env(), 5);
+  nbforge::slam_local::step_stats(u, g, delta, D, e.n * e.d, t, e.L * e.d, m, out.Data());
+  return out;
+}
+
 void RegisterSlamLocal(Napi::Env env, Napi::Object exports) {
   exports.Set("slamLocalCreate", Napi::Function::New(env, Create));
   exports.Set("slamLocalPattern", Napi::Function::New(env, PatternOf));
@@ -196,6 +214,7 @@ void RegisterSlamLocal(Napi::Env env, Napi::Object exports) {
   exports.Set("slamLocalRetract", Napi::Function::New(env, Retract));
   exports.Set("slamLocalScaling", Napi::Function::New(env, Scaling));
   exports.Set("slamLocalDamped", Napi::Function::New(env, Damped));
+  exports.Set("slamLocalStepStats", Napi::Function::New(env, StepStats));
 }
 
 NBFORGE_REGISTER_MODULE(RegisterSlamLocal);

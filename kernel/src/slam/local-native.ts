@@ -1,0 +1,110 @@
+// Typed view of the local solver's native arithmetic
+// (native/src/slam_local/local_solver_addon.cc), and the one place that
+// flattens a problem's measurements for it.
+import { addon } from "@nbforge/native";
+import type { Problem } from "./problem.js";
+
+/** An opaque native copy of a problem's measurements (and, once asked for, JᵀJ's pattern). */
+export type SlamLocalHandle = { readonly __slamLocal: unique symbol };
+
+export interface SlamLocalAddon {
+  slamLocalCreate(
+    d: number,
+    n: number,
+    L: number,
+    poseIJ: Int32Array,
+    poseR: Float64Array,
+    poseT: Float64Array,
+    poseWeights: Float64Array,
+    lmIK: Int32Array,
+    lmY: Float64Array,
+    lmNu: Float64Array,
+  ): SlamLocalHandle;
+  /** JᵀJ's upper CSR pattern by variable blocks (pose 0 fixed; poses 1.., then landmarks); each row starts at its diagonal. */
+  slamLocalPattern(h: SlamLocalHandle): { indptr: Int32Array; indices: Int32Array; unknowns: number };
+  /** Overwrites values (JᵀJ), gradient (Jᵀr) and, when given, curvature (Newton's Σ r ∂²r, k x k per pose). */
+  slamLocalLinearise(
+    h: SlamLocalHandle,
+    R: Float64Array,
+    t: Float64Array,
+    landmarks: Float64Array,
+    values: Float64Array,
+    gradient: Float64Array,
+    curvature: Float64Array | null,
+  ): void;
+  /** [rotation, translation, landmark] terms of F; per-edge costs into the arrays given. */
+  slamLocalCost(
+    h: SlamLocalHandle,
+    R: Float64Array,
+    t: Float64Array,
+    landmarks: Float64Array,
+    poseCost: Float64Array | null,
+    landmarkCost: Float64Array | null,
+  ): Float64Array;
+  /** x ⊞ αδ into the out arrays (which must not be the inputs). */
+  slamLocalRetract(
+    h: SlamLocalHandle,
+    R: Float64Array,
+    t: Float64Array,
+    landmarks: Float64Array,
+    delta: Float64Array,
+    alpha: number,
+    outR: Float64Array,
+    outT: Float64Array,
+    outLandmarks: Float64Array,
+  ): void;
+  /** D = diag(JᵀJ) floored at 1e-12 of its largest entry (Marquardt's scaling). */
+  slamLocalScaling(h: SlamLocalHandle, values: Float64Array, D: Float64Array): void;
+  /** out = JᵀJ (+ curvature) + λD in the pattern's order. */
+  slamLocalDamped(h: SlamLocalHandle, values: Float64Array, curvature: Float64Array | null, D: Float64Array, lambda: number, out: Float64Array): void;
+  /** [‖g‖∞, gᵀδ, δᵀDδ, δᵀδ, tᵀt + mᵀm] in one pass (δ and D may be null: then only the first and last). */
+  slamLocalStepStats(h: SlamLocalHandle, gradient: Float64Array, delta: Float64Array | null, D: Float64Array | null, t: Float64Array, landmarks: Float64Array): Float64Array;
+}
+
+export const slamLocalNative = addon as unknown as SlamLocalAddon;
+
+/**
+ * The problem's measurements copied into native memory once (plain loops:
+ * TypedArray.set on tiny arrays is slow). The native side checks the indices;
+ * here each measurement's arrays are checked for length.
+ */
+export function nativeEdges(problem: Problem, who: string): SlamLocalHandle {
+  const { d, numPoses: n, numLandmarks: L } = problem;
+  const dd = d * d;
+  const E = problem.poseEdges.length;
+  const poseIJ = new Int32Array(2 * E);
+  const poseR = new Float64Array(E * dd);
+  const poseT = new Float64Array(E * d);
+  const poseWeights = new Float64Array(2 * E);
+  for (let q = 0; q < E; q++) {
+    const { i, j, R, t, kappa, tau } = problem.poseEdges[q];
+    if (R.length !== dd || t.length !== d) {
+      throw new RangeError(`${who}: pose edge ${q} has R of ${R.length} and t of ${t.length} numbers; a ${d}-D problem needs ${dd} and ${d}`);
+    }
+    poseIJ[2 * q] = i;
+    poseIJ[2 * q + 1] = j;
+    for (let a = 0; a < dd; a++) poseR[q * dd + a] = R[a];
+    for (let a = 0; a < d; a++) poseT[q * d + a] = t[a];
+    poseWeights[2 * q] = kappa;
+    poseWeights[2 * q + 1] = tau;
+  }
+  const M = problem.landmarkEdges.length;
+  const lmIK = new Int32Array(2 * M);
+  const lmY = new Float64Array(M * d);
+  const lmNu = new Float64Array(M);
+  for (let q = 0; q < M; q++) {
+    const { i, k, y, nu } = problem.landmarkEdges[q];
+    if (y.length !== d) throw new RangeError(`${who}: landmark edge ${q} has y of ${y.length} numbers; a ${d}-D problem needs ${d}`);
+    lmIK[2 * q] = i;
+    lmIK[2 * q + 1] = k;
+    for (let a = 0; a < d; a++) lmY[q * d + a] = y[a];
+    lmNu[q] = nu;
+  }
+  try {
+    return slamLocalNative.slamLocalCreate(d, n, L, poseIJ, poseR, poseT, poseWeights, lmIK, lmY, lmNu);
+  } catch (error) {
+    // The native message names the bad edge; say who asked.
+    if (error instanceof RangeError) throw new RangeError(`${who}: ${error.message.replace(/^slamLocalCreate: /, "")}`);
+    throw error;
+  }
+}
