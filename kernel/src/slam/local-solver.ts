@@ -18,7 +18,7 @@
 // the orchestration: damping, acceptance and stopping.
 import { NotPositiveDefiniteError } from "../linalg/dense.js";
 import { SparseMatrix } from "../linalg/sparse.js";
-import { sparseCholesky, type SparseCholeskyBackend, type SparseCholeskyFactor } from "../linalg/sparse-cholesky.js";
+import { analyzeSparseCholesky, type SparseCholeskyBackend, type SparseCholeskyFactor } from "../linalg/sparse-cholesky.js";
 import { checkEstimate, nativeCost } from "./cost.js";
 import { mul, rotationDof } from "./lie.js";
 import { nativeEdges, slamLocalNative, type SlamLocalHandle } from "./local-native.js";
@@ -116,13 +116,16 @@ class NativeModel {
     this.n = pattern.unknowns;
   }
 
-  linearise(x: Estimate): Linearisation {
+  /** JᵀJ, Jᵀr (and the curvature) at x, written over `into` when given (the arrays are tens of MB at scale). */
+  linearise(x: Estimate, into?: Linearisation): Linearisation {
     const k = rotationDof(this.problem.d);
-    const values = new Float64Array(this.indices.length);
-    const gradient = new Float64Array(this.n);
-    const curvature = this.newton ? new Float64Array(this.problem.numPoses * k * k) : null;
-    slamLocalNative.slamLocalLinearise(this.edges, x.R, x.t, x.landmarks, values, gradient, curvature);
-    return { values, curvature, gradient };
+    const lin = into ?? {
+      values: new Float64Array(this.indices.length),
+      gradient: new Float64Array(this.n),
+      curvature: this.newton ? new Float64Array(this.problem.numPoses * k * k) : null,
+    };
+    slamLocalNative.slamLocalLinearise(this.edges, x.R, x.t, x.landmarks, lin.values, lin.gradient, lin.curvature);
+    return lin;
   }
 
   cost(x: Estimate): number {
@@ -245,6 +248,9 @@ export function solveLocal(problem: Problem, init?: Estimate, options: LocalSolv
   const model = new NativeModel(problem, newton);
   const native = slamLocalNative;
   const damped = new Float64Array(model.indices.length); // H + λD, refilled for every trial step
+  // A wraps `damped`, so refilling it changes A's numbers and never its pattern:
+  // one symbolic analysis (and one pattern check) serves every refactorisation.
+  const A = SparseMatrix.fromCsr(model.n, model.n, model.indptr, model.indices, damped, { symmetric: true });
   const D = new Float64Array(model.n);
 
   let x = x0;
@@ -274,10 +280,9 @@ export function solveLocal(problem: Problem, init?: Estimate, options: LocalSolv
     // back to Gauss–Newton's, which is.
     const solveModel = (curvature: Float64Array | null): Float64Array | undefined => {
       native.slamLocalDamped(model.edges, lin.values, curvature, D, lambda, damped);
-      const A = SparseMatrix.fromCsr(model.n, model.n, model.indptr, model.indices, damped, { symmetric: true });
       try {
-        if (factor === undefined) factor = sparseCholesky(A, { backend: options.backend ?? "auto" });
-        else factor.refactor(A);
+        factor ??= analyzeSparseCholesky(A, { backend: options.backend ?? "auto" });
+        factor.refactor(A);
         return factor.solve(lin.gradient);
       } catch (error) {
         if (!(error instanceof NotPositiveDefiniteError)) throw error;
@@ -310,7 +315,7 @@ export function solveLocal(problem: Problem, init?: Estimate, options: LocalSolv
         F = Fnew;
         lambda = Math.max(lambda * Math.max(1 / 3, 1 - (2 * rho - 1) ** 3), 1e-12); // floor: λ is relative to diag(JᵀJ)
         nu = 2;
-        lin = model.linearise(x);
+        lin = model.linearise(x, lin); // the previous linearisation is done with
         if (decrease <= costTol * F) {
           history.push({ iteration, cost: F, lambda, accepted, gradientNorm, seconds: (performance.now() - t0) / 1000 });
           reason = "cost";
