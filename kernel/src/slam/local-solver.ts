@@ -4,8 +4,11 @@
 // Rotations move by right perturbation R ← R·Exp(ω); translations and
 // landmarks by addition. Pose 0 is held fixed (F is invariant under a global
 // rigid motion, so this removes the gauge freedom and keeps JᵀJ definite).
-// Each step solves (H + λ·diag(JᵀJ)) δ = −Jᵀr by a sparse Cholesky with a
-// fill-reducing ordering (linalg/sparse-cholesky.ts). H is JᵀJ (Gauss–Newton)
+// Each step solves (H + λ·diag(JᵀJ)) δ = −Jᵀr: the landmarks are eliminated
+// (a Schur complement, as in bundle adjustment: each landmark's block is
+// d x d and touches only poses), the pose system is factored by a sparse
+// Cholesky with a fill-reducing ordering (linalg/sparse-cholesky.ts), and the
+// landmark unknowns follow one landmark at a time. H is JᵀJ (Gauss–Newton)
 // or, by default, JᵀJ plus the residuals' curvature through the rotations
 // (Newton), falling back to JᵀJ for a step where that is not positive
 // definite: Gauss–Newton alone crawls at high rotation noise. The block
@@ -72,7 +75,7 @@ export interface LocalSolverResult {
   gradientNorm: number;
   /** One entry per iteration. */
   history: IterationInfo[];
-  /** Number of unknowns in the normal equations and stored entries of their factor. */
+  /** Number of unknowns in the normal equations, and stored entries of the factor of their pose system (landmarks eliminated). */
   unknowns: number;
   nnzFactor: number;
   backend: "cholmod" | "native";
@@ -104,6 +107,8 @@ class NativeModel {
   readonly indices: Int32Array;
   /** Unknowns: (k + d) per pose after pose 0, then d per landmark. */
   readonly n: number;
+  /** The pose system left when the landmarks are eliminated: its upper CSR pattern. */
+  readonly reduced: { indptr: Int32Array; indices: Int32Array; unknowns: number };
 
   constructor(
     readonly problem: Problem,
@@ -114,6 +119,7 @@ class NativeModel {
     this.indptr = pattern.indptr;
     this.indices = pattern.indices;
     this.n = pattern.unknowns;
+    this.reduced = pattern.reduced;
   }
 
   /** JᵀJ, Jᵀr (and the curvature) at x, written over `into` when given (the arrays are tens of MB at scale). */
@@ -247,10 +253,15 @@ export function solveLocal(problem: Problem, init?: Estimate, options: LocalSolv
   const newton = (options.hessian ?? "newton") === "newton";
   const model = new NativeModel(problem, newton);
   const native = slamLocalNative;
-  const damped = new Float64Array(model.indices.length); // H + λD, refilled for every trial step
-  // A wraps `damped`, so refilling it changes A's numbers and never its pattern:
-  // one symbolic analysis (and one pattern check) serves every refactorisation.
-  const A = SparseMatrix.fromCsr(model.n, model.n, model.indptr, model.indices, damped, { symmetric: true });
+  // Each step solves (H + λD) s = Jᵀr with the landmarks eliminated (their
+  // blocks are d x d and touch only poses): the pose system S s_p = rhs by
+  // sparse Cholesky, then each landmark's unknowns from s_p. S wraps
+  // `reduced`, refilled for every trial step, so its pattern never changes:
+  // one symbolic analysis serves every refactorisation.
+  const { reduced: rp } = model;
+  const reduced = new Float64Array(rp.indices.length);
+  const rhs = new Float64Array(rp.unknowns);
+  const S = SparseMatrix.fromCsr(rp.unknowns, rp.unknowns, rp.indptr, rp.indices, reduced, { symmetric: true });
   const D = new Float64Array(model.n);
 
   let x = x0;
@@ -279,15 +290,21 @@ export function solveLocal(problem: Problem, init?: Estimate, options: LocalSolv
     // Newton's model is not positive definite after damping, this step falls
     // back to Gauss–Newton's, which is.
     const solveModel = (curvature: Float64Array | null): Float64Array | undefined => {
-      native.slamLocalDamped(model.edges, lin.values, curvature, D, lambda, damped);
-      try {
-        factor ??= analyzeSparseCholesky(A, { backend: options.backend ?? "auto" });
-        factor.refactor(A);
-        return factor.solve(lin.gradient);
-      } catch (error) {
-        if (!(error instanceof NotPositiveDefiniteError)) throw error;
-        return undefined;
+      if (!native.slamLocalReduce(model.edges, lin.values, curvature, D, lambda, lin.gradient, reduced, rhs)) return undefined;
+      let poses: Float64Array = rhs;
+      if (rp.unknowns > 0) {
+        try {
+          factor ??= analyzeSparseCholesky(S, { backend: options.backend ?? "auto" });
+          factor.refactor(S);
+          poses = factor.solve(rhs);
+        } catch (error) {
+          if (!(error instanceof NotPositiveDefiniteError)) throw error;
+          return undefined;
+        }
       }
+      const step = new Float64Array(model.n);
+      native.slamLocalBackSubstitute(model.edges, lin.values, lin.gradient, poses, step);
+      return step;
     };
     let s = lin.curvature !== null ? solveModel(lin.curvature) : undefined;
     s ??= solveModel(null);

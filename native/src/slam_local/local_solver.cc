@@ -146,58 +146,54 @@ std::string check_edges(const Edges& e) {
   return "";
 }
 
-Pattern build_pattern(const Edges& e) {
-  const int d = e.d;
-  const int b = rotation_dof(d) + d;
-  Pattern p;
-  p.blocks = e.n - 1 + e.L;
-  const int64_t B = p.blocks;
-  p.size.assign(B, d);
-  std::fill(p.size.begin(), p.size.begin() + (e.n - 1), b);
+namespace {
+
+// Upper block-CSR pattern from block sizes and (lo < hi) block pairs: row r
+// of block q holds q's own upper part, then one run per neighbour of q of
+// higher index, neighbours sorted ascending.
+struct BlockCsr {
+  std::vector<int32_t> start, size, indptr, indices;
+  std::vector<int32_t> nb_begin, nb, prefix;  // neighbours per block and each run's offset in the row
+  int64_t unknowns = 0;
+
+  // Offset of block hi's run in the rows of block lo (lo < hi, a neighbour).
+  int32_t offset(int32_t lo, int32_t hi) const { return run_offset(nb_begin, nb, prefix, lo, hi); }
+};
+
+BlockCsr block_csr(std::vector<int32_t> size, const std::vector<int32_t>& lo, const std::vector<int32_t>& hi) {
+  BlockCsr p;
+  const int64_t B = static_cast<int64_t>(size.size());
+  p.size = std::move(size);
   p.start.assign(B + 1, 0);
   for (int64_t q = 0; q < B; ++q) p.start[q + 1] = p.start[q] + p.size[q];
   p.unknowns = p.start[B];
-  // Neighbour lists (higher blocks) in one CSR: count, fill, sort, dedupe.
-  auto pose_block = [](int32_t pose) { return pose - 1; };
-  const int32_t lm0 = static_cast<int32_t>(e.n - 1);
   std::vector<int32_t> count(B + 1, 0);
-  auto each_pair = [&](auto&& fn) {
-    for (int64_t q = 0; q < e.pose_count(); ++q) {
-      const int32_t u = pose_block(e.pose_ij[2 * q]), v = pose_block(e.pose_ij[2 * q + 1]);
-      if (u >= 0 && v >= 0 && u != v) fn(std::min(u, v), std::max(u, v));
-    }
-    for (int64_t q = 0; q < e.lm_count(); ++q) {
-      const int32_t u = pose_block(e.lm_ik[2 * q]);
-      if (u >= 0) fn(u, lm0 + e.lm_ik[2 * q + 1]);
-    }
-  };
-  each_pair([&](int32_t lo, int32_t) { ++count[lo + 1]; });
+  for (int32_t u : lo) ++count[u + 1];
   for (int64_t q = 0; q < B; ++q) count[q + 1] += count[q];
   std::vector<int32_t> nb(count[B]);
   {
     std::vector<int32_t> fill(count.begin(), count.end() - 1);
-    each_pair([&](int32_t lo, int32_t hi) { nb[fill[lo]++] = hi; });
+    for (size_t r = 0; r < lo.size(); ++r) nb[fill[lo[r]]++] = hi[r];
   }
-  std::vector<int32_t> nb_begin(B + 1, 0);
-  {
-    int32_t out = 0;
-    for (int64_t q = 0; q < B; ++q) {
-      auto first = nb.begin() + count[q], last = nb.begin() + count[q + 1];
-      std::sort(first, last);
-      last = std::unique(first, last);
-      nb_begin[q] = out;
-      for (auto it = first; it != last; ++it) nb[out++] = *it;
-    }
-    nb_begin[B] = out;
-    nb.resize(out);
+  p.nb_begin.assign(B + 1, 0);
+  int32_t out = 0;
+  for (int64_t q = 0; q < B; ++q) {
+    auto first = nb.begin() + count[q], last = nb.begin() + count[q + 1];
+    std::sort(first, last);
+    last = std::unique(first, last);
+    p.nb_begin[q] = out;
+    for (auto it = first; it != last; ++it) nb[out++] = *it;
   }
-  std::vector<int32_t> prefix(nb.size());
+  p.nb_begin[B] = out;
+  nb.resize(out);
+  p.nb = std::move(nb);
+  p.prefix.resize(p.nb.size());
   std::vector<int64_t> width(B, 0);
   for (int64_t q = 0; q < B; ++q) {
     int32_t s = 0;
-    for (int32_t r = nb_begin[q]; r < nb_begin[q + 1]; ++r) {
-      prefix[r] = s;
-      s += p.size[nb[r]];
+    for (int32_t r = p.nb_begin[q]; r < p.nb_begin[q + 1]; ++r) {
+      p.prefix[r] = s;
+      s += p.size[p.nb[r]];
     }
     width[q] = s;
   }
@@ -210,21 +206,91 @@ Pattern build_pattern(const Edges& e) {
   p.indices.resize(p.indptr[p.unknowns]);
   for (int64_t q = 0; q < B; ++q)
     for (int a = 0; a < p.size[q]; ++a) {
-      int32_t* out = p.indices.data() + p.indptr[p.start[q] + a];
-      for (int c = a; c < p.size[q]; ++c) *out++ = p.start[q] + c;
-      for (int32_t r = nb_begin[q]; r < nb_begin[q + 1]; ++r)
-        for (int c = 0; c < p.size[nb[r]]; ++c) *out++ = p.start[nb[r]] + c;
+      int32_t* o = p.indices.data() + p.indptr[p.start[q] + a];
+      for (int c = a; c < p.size[q]; ++c) *o++ = p.start[q] + c;
+      for (int32_t r = p.nb_begin[q]; r < p.nb_begin[q + 1]; ++r)
+        for (int c = 0; c < p.size[p.nb[r]]; ++c) *o++ = p.start[p.nb[r]] + c;
     }
+  return p;
+}
+
+}  // namespace
+
+Pattern build_pattern(const Edges& e) {
+  const int d = e.d;
+  const int b = rotation_dof(d) + d;
+  const int32_t poses = static_cast<int32_t>(e.n - 1);  // pose p is block p − 1; landmark k is block poses + k
+  Pattern p;
+  p.blocks = poses + e.L;
+  std::vector<int32_t> size(p.blocks, d);
+  std::fill(size.begin(), size.begin() + poses, b);
+  std::vector<int32_t> lo, hi, plo, phi;
+  for (int64_t q = 0; q < e.pose_count(); ++q) {
+    const int32_t u = e.pose_ij[2 * q] - 1, v = e.pose_ij[2 * q + 1] - 1;
+    if (u >= 0 && v >= 0 && u != v) lo.push_back(std::min(u, v)), hi.push_back(std::max(u, v));
+  }
+  plo = lo, phi = hi;
+  // Each landmark's observing poses (blocks, sorted, once each): its row of the elimination.
+  std::vector<int32_t> count(e.L + 1, 0);
+  for (int64_t q = 0; q < e.lm_count(); ++q) {
+    const int32_t u = e.lm_ik[2 * q] - 1;
+    if (u < 0) continue;
+    lo.push_back(u), hi.push_back(poses + e.lm_ik[2 * q + 1]);
+    ++count[e.lm_ik[2 * q + 1] + 1];
+  }
+  BlockCsr full = block_csr(std::move(size), lo, hi);
+  p.start = full.start, p.size = full.size, p.indptr = full.indptr, p.indices = full.indices;
+  p.unknowns = full.unknowns;
   p.pose_off.assign(e.pose_count(), -1);
   for (int64_t q = 0; q < e.pose_count(); ++q) {
-    const int32_t u = pose_block(e.pose_ij[2 * q]), v = pose_block(e.pose_ij[2 * q + 1]);
-    if (u >= 0 && v >= 0 && u != v) p.pose_off[q] = run_offset(nb_begin, nb, prefix, std::min(u, v), std::max(u, v));
+    const int32_t u = e.pose_ij[2 * q] - 1, v = e.pose_ij[2 * q + 1] - 1;
+    if (u >= 0 && v >= 0 && u != v) p.pose_off[q] = full.offset(std::min(u, v), std::max(u, v));
   }
   p.lm_off.assign(e.lm_count(), -1);
   for (int64_t q = 0; q < e.lm_count(); ++q) {
-    const int32_t u = pose_block(e.lm_ik[2 * q]);
-    if (u >= 0) p.lm_off[q] = run_offset(nb_begin, nb, prefix, u, lm0 + e.lm_ik[2 * q + 1]);
+    const int32_t u = e.lm_ik[2 * q] - 1;
+    if (u >= 0) p.lm_off[q] = full.offset(u, poses + e.lm_ik[2 * q + 1]);
   }
+
+  // The reduced system on the poses: landmarks eliminated, so two poses that
+  // see one landmark become neighbours.
+  Reduced& r = p.reduced;
+  for (int64_t k = 0; k < e.L; ++k) count[k + 1] += count[k];
+  std::vector<int32_t> seen(count[e.L]);
+  {
+    std::vector<int32_t> fill(count.begin(), count.end() - 1);
+    for (int64_t q = 0; q < e.lm_count(); ++q)
+      if (e.lm_ik[2 * q] >= 1) seen[fill[e.lm_ik[2 * q + 1]]++] = e.lm_ik[2 * q] - 1;
+  }
+  r.obs_begin.assign(e.L + 1, 0);
+  for (int64_t k = 0; k < e.L; ++k) {
+    auto first = seen.begin() + count[k], last = seen.begin() + count[k + 1];
+    std::sort(first, last);
+    last = std::unique(first, last);
+    r.obs_begin[k] = static_cast<int32_t>(r.obs_block.size());
+    for (auto it = first; it != last; ++it) {
+      r.obs_block.push_back(*it);
+      r.obs_off.push_back(full.offset(*it, poses + static_cast<int32_t>(k)));
+    }
+  }
+  r.obs_begin[e.L] = static_cast<int32_t>(r.obs_block.size());
+  for (int64_t k = 0; k < e.L; ++k)
+    for (int32_t x = r.obs_begin[k]; x < r.obs_begin[k + 1]; ++x)
+      for (int32_t y = x + 1; y < r.obs_begin[k + 1]; ++y) plo.push_back(r.obs_block[x]), phi.push_back(r.obs_block[y]);
+  BlockCsr red = block_csr(std::vector<int32_t>(poses, b), plo, phi);
+  r.indptr = red.indptr, r.indices = red.indices, r.unknowns = red.unknowns;
+  r.pair_off.clear();
+  for (int64_t k = 0; k < e.L; ++k)
+    for (int32_t x = r.obs_begin[k]; x < r.obs_begin[k + 1]; ++x)
+      for (int32_t y = x + 1; y < r.obs_begin[k + 1]; ++y) r.pair_off.push_back(red.offset(r.obs_block[x], r.obs_block[y]));
+  // Where each pose–pose run of the full pattern lands in the reduced one.
+  r.pose_run_off.assign(full.nb.size(), -1);
+  for (int32_t u = 0; u < poses; ++u)
+    for (int32_t q = full.nb_begin[u]; q < full.nb_begin[u + 1]; ++q)
+      if (full.nb[q] < poses) r.pose_run_off[q] = red.offset(u, full.nb[q]);
+  r.full_nb_begin = full.nb_begin;
+  r.full_prefix = full.prefix;
+  r.landmark_chol.assign(e.L * d * d, 0.0);
   return p;
 }
 
@@ -439,27 +505,138 @@ void step_stats(int64_t unknowns, const double* g, const double* delta, const do
   out[0] = gmax, out[1] = gd, out[2] = dDd, out[3] = dd, out[4] = xx;
 }
 
+bool reduce(const Edges& e, Pattern& p, const double* values, const double* curvature, const double* D, double lambda,
+            const double* gradient, double* S, double* rhs) {
+  const int d = e.d, dd = d * d, k = rotation_dof(d), b = k + d;
+  Reduced& r = p.reduced;
+  const int64_t poses = e.n - 1;  // unknowns are numbered alike in both systems up to poses·b
+  std::fill(S, S + r.indices.size(), 0.0);
+  // A_pp: JᵀJ's pose rows, the curvature on each rotation block, λD on the diagonal.
+  for (int64_t u = 0; u < poses; ++u) {
+    for (int a = 0; a < b; ++a) {
+      const int64_t row = u * b + a;
+      const int64_t f = p.indptr[row], s = r.indptr[row];
+      for (int c = a; c < b; ++c) S[s + c - a] = values[f + c - a];
+      S[s] += lambda * D[row];
+      if (curvature != nullptr && a < k)
+        for (int c = a; c < k; ++c) S[s + c - a] += curvature[((u + 1) * k + a) * k + c];
+      for (int32_t q = r.full_nb_begin[u]; q < r.full_nb_begin[u + 1]; ++q) {
+        if (r.pose_run_off[q] < 0) continue;
+        const double* from = values + f + (b - a) + r.full_prefix[q];
+        double* to = S + s + (b - a) + r.pose_run_off[q];
+        for (int c = 0; c < b; ++c) to[c] = from[c];
+      }
+      rhs[row] = gradient[row];
+    }
+  }
+  // − A_pk A_kk⁻¹ A_kp per landmark k: with A_kk = L Lᵀ and W_u = A_uk L⁻ᵀ
+  // (b x d per observing pose u), S_uw −= W_u W_wᵀ and rhs_u −= W_u L⁻¹ g_k.
+  std::vector<double> W;
+  int64_t pair = 0;
+  for (int64_t kk = 0; kk < e.L; ++kk) {
+    const int64_t v0 = p.start[poses + kk];
+    double* Lk = &r.landmark_chol[kk * dd];
+    for (int a = 0; a < d; ++a)
+      for (int c = a; c < d; ++c) Lk[c * d + a] = values[p.indptr[v0 + a] + c - a] + (a == c ? lambda * D[v0 + a] : 0.0);
+    for (int a = 0; a < d; ++a) {  // lower Cholesky in place
+      double diag = Lk[a * d + a];
+      for (int j = 0; j < a; ++j) diag -= Lk[a * d + j] * Lk[a * d + j];
+      if (!(diag > 0)) return false;
+      diag = std::sqrt(diag);
+      Lk[a * d + a] = diag;
+      for (int c = a + 1; c < d; ++c) {
+        double v = Lk[c * d + a];
+        for (int j = 0; j < a; ++j) v -= Lk[c * d + j] * Lk[a * d + j];
+        Lk[c * d + a] = v / diag;
+      }
+    }
+    double y[3];
+    for (int c = 0; c < d; ++c) {
+      double v = gradient[v0 + c];
+      for (int j = 0; j < c; ++j) v -= Lk[c * d + j] * y[j];
+      y[c] = v / Lk[c * d + c];
+    }
+    const int32_t o0 = r.obs_begin[kk], o1 = r.obs_begin[kk + 1];
+    W.resize(static_cast<size_t>(o1 - o0) * b * d);
+    for (int32_t x = o0; x < o1; ++x) {
+      const int64_t u = r.obs_block[x];
+      double* Wx = &W[static_cast<size_t>(x - o0) * b * d];
+      for (int a = 0; a < b; ++a) {
+        const double* H = values + p.indptr[u * b + a] + (b - a) + r.obs_off[x];
+        double g = 0;
+        for (int c = 0; c < d; ++c) {
+          double v = H[c];
+          for (int j = 0; j < c; ++j) v -= Wx[a * d + j] * Lk[c * d + j];
+          Wx[a * d + c] = v / Lk[c * d + c];
+          g += Wx[a * d + c] * y[c];
+        }
+        rhs[u * b + a] -= g;
+      }
+      // The diagonal block S_uu (upper part).
+      for (int a = 0; a < b; ++a) {
+        double* to = S + r.indptr[u * b + a] - a;
+        for (int c = a; c < b; ++c) {
+          double v = 0;
+          for (int j = 0; j < d; ++j) v += Wx[a * d + j] * Wx[c * d + j];
+          to[c] -= v;
+        }
+      }
+    }
+    for (int32_t x = o0; x < o1; ++x) {
+      const int64_t u = r.obs_block[x];
+      const double* Wx = &W[static_cast<size_t>(x - o0) * b * d];
+      for (int32_t z = x + 1; z < o1; ++z, ++pair) {
+        const double* Wz = &W[static_cast<size_t>(z - o0) * b * d];
+        for (int a = 0; a < b; ++a) {
+          double* to = S + r.indptr[u * b + a] + (b - a) + r.pair_off[pair];
+          for (int c = 0; c < b; ++c) {
+            double v = 0;
+            for (int j = 0; j < d; ++j) v += Wx[a * d + j] * Wz[c * d + j];
+            to[c] -= v;
+          }
+        }
+      }
+    }
+  }
+  return true;
+}
+
+void back_substitute(const Edges& e, const Pattern& p, const double* values, const double* gradient,
+                     const double* pose_solution, double* s) {
+  const int d = e.d, dd = d * d, b = rotation_dof(d) + d;
+  const Reduced& r = p.reduced;
+  const int64_t poses = e.n - 1;
+  std::memcpy(s, pose_solution, sizeof(double) * poses * b);
+  for (int64_t kk = 0; kk < e.L; ++kk) {
+    const int64_t v0 = p.start[poses + kk];
+    const double* Lk = &r.landmark_chol[kk * dd];
+    double t[3];
+    for (int c = 0; c < d; ++c) t[c] = gradient[v0 + c];
+    for (int32_t x = r.obs_begin[kk]; x < r.obs_begin[kk + 1]; ++x) {
+      const int64_t u = r.obs_block[x];
+      for (int a = 0; a < b; ++a) {
+        const double* H = values + p.indptr[u * b + a] + (b - a) + r.obs_off[x];
+        const double su = s[u * b + a];
+        for (int c = 0; c < d; ++c) t[c] -= H[c] * su;
+      }
+    }
+    for (int c = 0; c < d; ++c) {  // L z = t, then Lᵀ s_k = z
+      for (int j = 0; j < c; ++j) t[c] -= Lk[c * d + j] * t[j];
+      t[c] /= Lk[c * d + c];
+    }
+    for (int c = d - 1; c >= 0; --c) {
+      for (int j = c + 1; j < d; ++j) t[c] -= Lk[j * d + c] * t[j];
+      t[c] /= Lk[c * d + c];
+    }
+    for (int c = 0; c < d; ++c) s[v0 + c] = t[c];
+  }
+}
+
 void scaling(const Pattern& p, const double* values, double* D) {
   double top = 0;
   for (int64_t v = 0; v < p.unknowns; ++v) top = std::max(top, values[p.indptr[v]]);
   // Floored so directions with no curvature still get damped.
   for (int64_t v = 0; v < p.unknowns; ++v) D[v] = std::max({values[p.indptr[v]], 1e-12 * top, 1e-300});
-}
-
-void damped(const Edges& e, const Pattern& p, const double* values, const double* curvature, const double* D,
-            double lambda, double* out) {
-  const int k = rotation_dof(e.d);
-  std::memcpy(out, values, sizeof(double) * p.indices.size());
-  if (curvature != nullptr)
-    for (int64_t pose = 1; pose < e.n; ++pose) {
-      const int32_t start = p.start[pose - 1];
-      for (int a = 0; a < k; ++a) {
-        const int64_t base = p.indptr[start + a] - a;
-        for (int c = a; c < k; ++c) out[base + c] += curvature[(pose * k + a) * k + c];
-      }
-    }
-  // Each row of the pattern starts at its diagonal entry.
-  for (int64_t v = 0; v < p.unknowns; ++v) out[p.indptr[v]] += lambda * D[v];
 }
 
 }  // namespace nbforge::slam_local

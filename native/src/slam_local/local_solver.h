@@ -35,6 +35,21 @@ std::string check_edges(const Edges& e);
 // b+1 (pose 0 is held fixed) or, after the poses, one landmark. Row r of a
 // block holds the block's own upper part, then one run per neighbouring block
 // of higher index, so every edge's entries sit at offsets found once here.
+// The normal equations with every landmark eliminated (a Schur complement):
+// the landmark blocks of JᵀJ are d x d and coupled only to poses, so the
+// pose system (poses 1.., (k + d) unknowns each) is small and the landmark
+// unknowns follow one landmark at a time.
+struct Reduced {
+  int64_t unknowns = 0;
+  std::vector<int32_t> indptr, indices;  // upper CSR by pose blocks
+  std::vector<int32_t> obs_begin;        // per landmark: its observing pose blocks (sorted, once each)
+  std::vector<int32_t> obs_block, obs_off;  // pose block, and the landmark's run in that block's rows of JᵀJ
+  std::vector<int32_t> pair_off;         // per landmark, per pair (u < w) of its poses: w's run in u's reduced rows
+  std::vector<int32_t> pose_run_off;     // per neighbour run of the full pattern: its reduced run (−1: a landmark)
+  std::vector<int32_t> full_nb_begin, full_prefix;
+  std::vector<double> landmark_chol;     // per landmark: Cholesky factor of its damped block (scratch)
+};
+
 struct Pattern {
   int64_t blocks = 0;
   int64_t unknowns = 0;
@@ -43,6 +58,7 @@ struct Pattern {
   // Per edge: offset of the higher block's run inside the lower block's rows
   // (−1 where the edge touches the fixed pose or only one block).
   std::vector<int32_t> pose_off, lm_off;
+  Reduced reduced;
 };
 
 Pattern build_pattern(const Edges& e);
@@ -71,10 +87,19 @@ void retract(const Edges& e, const Estimate& x, const double* delta, double alph
 void step_stats(int64_t unknowns, const double* g, const double* delta, const double* D, int64_t nt, const double* t,
                 int64_t nm, const double* m, double out[5]);
 
-// Marquardt's scaling D (diag JᵀJ floored at 1e-12 of its largest entry) and
-// the damped model H + λD, H being JᵀJ plus, when given, the curvature.
+// The damped model A = JᵀJ (+ curvature) + λD with the landmarks eliminated:
+// S = A_pp − A_pl A_ll⁻¹ A_lp into `S` (reduced pattern) and the right side
+// g_p − A_pl A_ll⁻¹ g_l into `rhs`. False when a landmark block is not
+// positive definite. Keeps each landmark block's factor for back_substitute.
+bool reduce(const Edges& e, Pattern& p, const double* values, const double* curvature, const double* D, double lambda,
+            const double* gradient, double* S, double* rhs);
+
+// The whole solution of A s = g from the pose part s_p (after reduce):
+// s_l = A_ll⁻¹ (g_l − A_lp s_p), one landmark at a time.
+void back_substitute(const Edges& e, const Pattern& p, const double* values, const double* gradient,
+                     const double* pose_solution, double* s);
+
+// Marquardt's scaling D: diag JᵀJ floored at 1e-12 of its largest entry.
 void scaling(const Pattern& p, const double* values, double* D);
-void damped(const Edges& e, const Pattern& p, const double* values, const double* curvature, const double* D,
-            double lambda, double* out);
 
 }  // namespace nbforge::slam_local

@@ -101,7 +101,8 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   return Napi::External<Handle>::New(env, h.release(), [](Napi::Env, Handle* p) { delete p; });
 }
 
-// slamLocalPattern(handle) -> { indptr, indices, unknowns }: JᵀJ's upper CSR pattern.
+// slamLocalPattern(handle) -> { indptr, indices, unknowns, reduced: { indptr, indices, unknowns } }:
+// JᵀJ's upper CSR pattern, and that of the pose system left when the landmarks are eliminated.
 Napi::Value PatternOf(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Handle& h = handle_arg(info, "slamLocalPattern", false);
@@ -115,6 +116,16 @@ Napi::Value PatternOf(const Napi::CallbackInfo& info) {
   out.Set("indptr", indptr);
   out.Set("indices", indices);
   out.Set("unknowns", Napi::Number::New(env, static_cast<double>(p.unknowns)));
+  const auto& r = p.reduced;
+  Napi::Int32Array rptr = Napi::Int32Array::New(env, r.indptr.size());
+  std::memcpy(rptr.Data(), r.indptr.data(), sizeof(int32_t) * r.indptr.size());
+  Napi::Int32Array ridx = Napi::Int32Array::New(env, r.indices.size());
+  std::memcpy(ridx.Data(), r.indices.data(), sizeof(int32_t) * r.indices.size());
+  Napi::Object reduced = Napi::Object::New(env);
+  reduced.Set("indptr", rptr);
+  reduced.Set("indices", ridx);
+  reduced.Set("unknowns", Napi::Number::New(env, static_cast<double>(r.unknowns)));
+  out.Set("reduced", reduced);
   return out;
 }
 
@@ -173,20 +184,35 @@ Napi::Value Scaling(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// slamLocalDamped(handle, values, curvature | null, D, lambda, out): H + λD in the pattern.
-Napi::Value Damped(const Napi::CallbackInfo& info) {
-  const std::string fn = "slamLocalDamped";
+// slamLocalReduce(handle, values, curvature | null, D, lambda, gradient, S, rhs) -> boolean:
+// the damped normal equations with the landmarks eliminated (false: a landmark block is not positive definite).
+Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  const std::string fn = "slamLocalReduce";
   Handle& h = handle_arg(info, fn, true);
   const Edges& e = h.edges;
-  const Pattern& p = *h.pattern;
+  Pattern& p = *h.pattern;
   const int k = e.d == 2 ? 1 : 3;
   const double* values = f64(info, 1, fn, "values", p.indices.size());
   const double* curvature = f64_or_null(info, 2, fn, "curvature", e.n * k * k);
   const double* D = f64(info, 3, fn, "D", p.unknowns);
   if (!info[4].IsNumber()) fail(info.Env(), fn, "'lambda' must be a number");
   const double lambda = info[4].As<Napi::Number>().DoubleValue();
-  double* out = f64_out(info, 5, fn, "out", p.indices.size());
-  nbforge::slam_local::damped(e, p, values, curvature, D, lambda, out);
+  const double* gradient = f64(info, 5, fn, "gradient", p.unknowns);
+  double* S = f64_out(info, 6, fn, "S", p.reduced.indices.size());
+  double* rhs = f64_out(info, 7, fn, "rhs", p.reduced.unknowns);
+  return Napi::Boolean::New(info.Env(), nbforge::slam_local::reduce(e, p, values, curvature, D, lambda, gradient, S, rhs));
+}
+
+// slamLocalBackSubstitute(handle, values, gradient, poseSolution, out): the landmark unknowns after slamLocalReduce.
+Napi::Value BackSubstitute(const Napi::CallbackInfo& info) {
+  const std::string fn = "slamLocalBackSubstitute";
+  Handle& h = handle_arg(info, fn, true);
+  const Pattern& p = *h.pattern;
+  const double* values = f64(info, 1, fn, "values", p.indices.size());
+  const double* gradient = f64(info, 2, fn, "gradient", p.unknowns);
+  const double* pose = f64(info, 3, fn, "poseSolution", p.reduced.unknowns);
+  double* out = f64_out(info, 4, fn, "out", p.unknowns);
+  nbforge::slam_local::back_substitute(h.edges, p, values, gradient, pose, out);
   return info.Env().Undefined();
 }
 
@@ -213,7 +239,8 @@ void RegisterSlamLocal(Napi::Env env, Napi::Object exports) {
   exports.Set("slamLocalCost", Napi::Function::New(env, Cost));
   exports.Set("slamLocalRetract", Napi::Function::New(env, Retract));
   exports.Set("slamLocalScaling", Napi::Function::New(env, Scaling));
-  exports.Set("slamLocalDamped", Napi::Function::New(env, Damped));
+  exports.Set("slamLocalReduce", Napi::Function::New(env, Reduce));
+  exports.Set("slamLocalBackSubstitute", Napi::Function::New(env, BackSubstitute));
   exports.Set("slamLocalStepStats", Napi::Function::New(env, StepStats));
 }
 
