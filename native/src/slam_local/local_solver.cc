@@ -389,33 +389,65 @@ void linearise(const Edges& e, const Pattern& p, const Estimate& x, double* valu
     }
   }
 
-  // Landmark edges: rows m_k − t_i − R_i ỹ (d); columns [ω_i t_i | m_k].
+  // Landmark edges: rows r = √ν(m_k − t_i − R_i ỹ) (d); columns [ω_i t_i | m_k],
+  // J = [Jω | −√ν I | √ν I] with Jω[:, a] = −√ν R_i G_a ỹ. The edges are most
+  // of the problem, so JᵀJ's blocks are written out in closed form:
+  //   pose:      [JωᵀJω, −√ν Jωᵀ; ·, ν I]   pose–landmark: [√ν Jωᵀ; −ν I]
+  //   landmark:  ν I                        Jᵀr: [Jωᵀr, −√ν r | √ν r]
   {
-    const int m = b + d;
     const int32_t lm0 = static_cast<int32_t>(n - 1);
-    double J[3 * 9], r[3];
+    double Jw[3 * 3], r[3];
     for (int64_t q = 0; q < e.lm_count(); ++q) {
       const int32_t i = e.lm_ik[2 * q], kk = e.lm_ik[2 * q + 1];
       const double* y = &e.lm_y[q * d];
-      const double sn = std::sqrt(e.lm_nu[q]);
+      const double nu = e.lm_nu[q];
+      const double sn = std::sqrt(nu);
       const double* Ri = x.R + int64_t{i} * dd;
-      std::fill(J, J + d * m, 0.0);
       for (int s = 0; s < d; ++s) {
         double v = 0;
         for (int c = 0; c < d; ++c) v += Ri[s * d + c] * y[c];
         r[s] = sn * (x.m[int64_t{kk} * d + s] - x.t[int64_t{i} * d + s] - v);
-        J[s * m + k + s] = -sn;
-        J[s * m + b + s] = sn;
       }
       for (int a = 0; a < k; ++a) {
         const double* RGi = &RG[(int64_t{i} * k + a) * dd];
         for (int s = 0; s < d; ++s) {
           double v = 0;
           for (int c = 0; c < d; ++c) v += RGi[s * d + c] * y[c];
-          J[s * m + a] = -sn * v;
+          Jw[s * k + a] = -sn * v;
         }
       }
-      scatter.add(J, r, d, i - 1, b, lm0 + kk, d, p.lm_off[q]);
+      const int64_t lv = p.start[lm0 + kk];
+      for (int c = 0; c < d; ++c) {
+        values[p.indptr[lv + c]] += nu;  // each row starts at its diagonal
+        gradient[lv + c] += sn * r[c];
+      }
+      const int32_t u = i - 1;
+      if (u < 0) {
+        if (newton) curve(i, -sn, y, 1, r);
+        continue;
+      }
+      const int64_t pu = p.start[u];
+      const int32_t off = p.lm_off[q];
+      for (int a = 0; a < k; ++a) {  // rotation rows
+        double* row = values + p.indptr[pu + a] - a;  // row[c] is column c of the pose block
+        double g = 0;
+        for (int s = 0; s < d; ++s) g += Jw[s * k + a] * r[s];
+        gradient[pu + a] += g;
+        for (int c = a; c < k; ++c) {
+          double v = 0;
+          for (int s = 0; s < d; ++s) v += Jw[s * k + a] * Jw[s * k + c];
+          row[c] += v;
+        }
+        for (int s = 0; s < d; ++s) row[k + s] -= sn * Jw[s * k + a];
+        double* run = values + p.indptr[pu + a] + (b - a) + off;
+        for (int s = 0; s < d; ++s) run[s] += sn * Jw[s * k + a];
+      }
+      for (int j = 0; j < d; ++j) {  // translation rows
+        const int a = k + j;
+        values[p.indptr[pu + a]] += nu;
+        gradient[pu + a] -= sn * r[j];
+        values[p.indptr[pu + a] + (b - a) + off + j] -= nu;
+      }
       if (newton) curve(i, -sn, y, 1, r);
     }
   }
