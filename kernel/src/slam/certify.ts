@@ -99,7 +99,14 @@ const seconds = (start: number): number => (performance.now() - start) / 1000;
 
 // Reusable lifted factorisations, per data matrix and backend (the staircase certifies one data matrix many times).
 const solvers = new WeakMap<DataMatrix, Map<string, ReusableShiftedSolver>>();
-function cachedSolver(dataMatrix: DataMatrix, backend: SparseCholeskyBackend): ReusableShiftedSolver {
+/**
+ * The lifted solver of (Q − Λ + shift·I) shared by every user of this data
+ * matrix that needs it only for a moment (the chordal start, the certificates,
+ * the bound tightening): one symbolic analysis serves them all. A user's
+ * factor() replaces the previous user's, so hold on to its solves only until
+ * the next call.
+ */
+export function sharedShiftedSolver(dataMatrix: DataMatrix, backend: SparseCholeskyBackend = "auto"): ReusableShiftedSolver {
   let byBackend = solvers.get(dataMatrix);
   if (byBackend === undefined) solvers.set(dataMatrix, (byBackend = new Map()));
   let solver = byBackend.get(backend);
@@ -182,7 +189,7 @@ export function certifyRotations(dataMatrix: DataMatrix, Yt: Float64Array, r: nu
   // 1. Sparse Cholesky of S + ηI (proves λ_min > −η), else of S + σI with larger σ for LOBPCG.
   const choleskyStart = performance.now();
   // One analysis of the lifted pattern, kept per data matrix and backend, serves every shift and call.
-  const reusable = cachedSolver(dataMatrix, options.backend ?? "auto");
+  const reusable = sharedShiftedSolver(dataMatrix, options.backend ?? "auto");
   const tryFactor = (shift: number): boolean => {
     try {
       reusable.factor(lambda, shift);

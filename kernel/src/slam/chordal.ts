@@ -7,7 +7,7 @@ import { SparseMatrix } from "../linalg/sparse.js";
 import { sparseCholesky, type SparseCholeskyBackend } from "../linalg/sparse-cholesky.js";
 import { BlockManifold } from "./stiefel.js";
 import { gershgorinBound } from "./lifted-matrix.js";
-import type { DataMatrix } from "./data-matrix.js";
+import type { DataMatrix, ReusableShiftedSolver } from "./data-matrix.js";
 
 /**
  * Rotations (n row-major d×d) minimising the chordal cost tr(Rᵀ L R) with
@@ -49,12 +49,13 @@ export function chordalRotations(
  * a negative "multiplier" on block 0). Unlike the rotation-only chordal
  * relaxation it uses the translation and landmark measurements too.
  */
-export function chordalRotationsOfProblem(dm: DataMatrix, backend: SparseCholeskyBackend = "auto"): Float64Array {
+export function chordalRotationsOfProblem(dm: DataMatrix, backend: SparseCholeskyBackend = "auto", solver: ReusableShiftedSolver = dm.shiftedSolver(backend)): Float64Array {
   const { d, n } = dm;
   const w = Math.max(gershgorinBound(dm.rotationBlock), 1e-12) / n;
   const lambda = new Float64Array(n * d * d);
   for (let a = 0; a < d; a++) lambda[a * d + a] = -w;
-  const solver = dm.factorShifted(lambda, 0, backend);
+  // `solver` may be shared with the certificates (one symbolic analysis of the lifted pattern).
+  solver.factor(lambda, 0);
   const size = n * d;
   const rhs = new Float64Array(size * d);
   for (let a = 0; a < d; a++) rhs[a * size + a] = w;

@@ -10,7 +10,7 @@
 // certified", with its suboptimality bound.
 import { formatG2O } from "./g2o.js";
 import { buildDataMatrix, type DataMatrix } from "./data-matrix.js";
-import { certifyRotations, type Certificate, type CertifyOptions } from "./certify.js";
+import { certifyRotations, sharedShiftedSolver, type Certificate, type CertifyOptions } from "./certify.js";
 import { chordalRotations, chordalRotationsOfProblem } from "./chordal.js";
 import { certifyComplex, complexForm, rotationsToComplexPoint, type ComplexCertificate } from "./complex-relaxation.js";
 import { LiftedMatrix, gershgorinBound } from "./lifted-matrix.js";
@@ -18,7 +18,7 @@ import { withWorldPose, withoutWorldPose, type PosePrior } from "./priors.js";
 import { fixGauge, roundToRotations } from "./rounding.js";
 import { riemannianStaircase, type StaircaseLevel, type StaircaseResult } from "./staircase.js";
 import { BlockManifold, rotationsToPoint } from "./stiefel.js";
-import { riemannianTrustRegion, type Preconditioner, type QuadraticForm } from "./trust-region.js";
+import { riemannianTrustRegion, type Preconditioner, type QuadraticForm, type TrustRegionOptions } from "./trust-region.js";
 import { sparseCholesky, type SparseCholeskyBackend } from "../linalg/sparse-cholesky.js";
 import { NotPositiveDefiniteError } from "../linalg/dense.js";
 import type { Estimate, Problem } from "./problem.js";
@@ -122,6 +122,13 @@ export interface SolveResult {
 const seconds = (start: number): number => (performance.now() - start) / 1000;
 
 /**
+ * The first rank's gradient tolerance on the fast path, relative to
+ * max(1, f(Y₀)) as gradientTolerance: loose, since the rank-d polish after
+ * rounding reaches the strict one (and the certificate decides).
+ */
+const LOOSE_GRADIENT_TOLERANCE = 1e-4;
+
+/**
  * The preconditioner, a regularised Cholesky factor as in SE-Sync (shift
  * λ_max / 1e6, so the factor exists despite the gauge kernel):
  *  - "data": (Q + σI)⁻¹ exactly, through the sparse lifted matrix
@@ -175,7 +182,7 @@ function newtonPreconditioner(
  * η·1e-4 and η·1e-2 (scaled by the multipliers): each success proves
  * λ_min(S) > −η', so the duality bound tightens from (rows)·η to (rows)·η'.
  */
-function tightestShift(matrix: LiftedMatrix, lambda: Float64Array, eta: number): number {
+function tightestShift(matrix: { factor(lambda: Float64Array, shift: number): unknown }, lambda: Float64Array, eta: number): number {
   let scale = 1;
   for (const v of lambda) scale = Math.max(scale, Math.abs(v));
   for (const shift of [1e-10 * scale, 1e-8 * scale]) {
@@ -192,7 +199,8 @@ function tightestShift(matrix: LiftedMatrix, lambda: Float64Array, eta: number):
 
 function initialRotations(problem: Problem, dm: DataMatrix, options: SolveOptions): Float64Array {
   const init = options.initial ?? "chordal";
-  if (init === "chordal") return chordalRotationsOfProblem(dm, options.backend ?? "auto");
+  // The lifted pattern's analysis is shared with the certificates that follow.
+  if (init === "chordal") return chordalRotationsOfProblem(dm, options.backend ?? "auto", sharedShiftedSolver(dm, options.backend ?? "auto"));
   if (init === "chordal-rotations") return chordalRotations(dm.connectionLaplacian, problem.d, problem.numPoses, options.backend);
   const estimate = init === "problem" ? problem.initial : init;
   if (!estimate) throw new Error(`slam.solve: initial "problem" needs VERTEX guesses in ${problem.source ?? "the problem"}; use initial: "chordal"`);
@@ -255,20 +263,24 @@ export function solve(problem: Problem, options: SolveOptions = {}): SolveResult
   // One LiftedMatrix (one symbolic analysis) per relaxation, shared by the Newton
   // preconditioner, the complex certificates and the bound tightening; they use it in turn.
   const liftedMatrices: Partial<Record<Relaxation, LiftedMatrix>> = {};
-  const runStaircase = (relaxation: Relaxation, form: QuadraticForm, y0: Float64Array, certifier: (y: Float64Array, r: number) => { certified: boolean; lambdaMin: number; descentDirection: Float64Array | null }, prec: Preconditioner): StaircaseResult => {
+  const newton = (relaxation: Relaxation): TrustRegionOptions["preconditionerAt"] =>
+    options.newton === true ? newtonPreconditioner((liftedMatrices[relaxation] ??= new LiftedMatrix(dm, relaxation, backend)), sigmaNewton) : undefined;
+  const progressReporter = (relaxation: Relaxation, rank: number): TrustRegionOptions["onIteration"] => {
     let last = 0;
-    const newton = (): LiftedMatrix => (liftedMatrices[relaxation] ??= new LiftedMatrix(dm, relaxation, backend));
+    return (s) => {
+      const now = performance.now();
+      if (now - last < (options.progressInterval ?? 200) && s.gradientNorm > gradientTolerance) return;
+      last = now;
+      report({ stage: "optimize", relaxation, rank, iteration: s.iteration, cost: s.cost, gradientNorm: s.gradientNorm, message: `${relaxation} rank ${rank} iteration ${s.iteration}: f = ${s.cost.toPrecision(12)}, |grad f| = ${s.gradientNorm.toExponential(2)}, ${s.innerIterations} tCG steps, radius ${s.radius.toExponential(1)}` });
+    };
+  };
+  const runStaircase = (relaxation: Relaxation, form: QuadraticForm, y0: Float64Array, certifier: (y: Float64Array, r: number) => { certified: boolean; lambdaMin: number; descentDirection: Float64Array | null }, prec: Preconditioner): StaircaseResult => {
     return riemannianStaircase(relaxation === "real" ? "stiefel" : "sphere", n, d, form, y0, certifier, {
       gradientTolerance,
       maxRank: options.maxRank ?? 10,
       preconditioner: prec,
-      preconditionerAt: options.newton === true ? newtonPreconditioner(newton(), sigmaNewton) : undefined,
-      onIteration: (s) => {
-        const now = performance.now();
-        if (now - last < (options.progressInterval ?? 200) && s.gradientNorm > gradientTolerance) return;
-        last = now;
-        report({ stage: "optimize", relaxation, rank: y0.length / (n * d), iteration: s.iteration, cost: s.cost, gradientNorm: s.gradientNorm, message: `${relaxation} rank ${y0.length / (n * d)} iteration ${s.iteration}: f = ${s.cost.toPrecision(12)}, |grad f| = ${s.gradientNorm.toExponential(2)}, ${s.innerIterations} tCG steps, radius ${s.radius.toExponential(1)}` });
-      },
+      preconditionerAt: newton(relaxation),
+      onIteration: progressReporter(relaxation, y0.length / (n * d)),
       onLevel: (level) => {
         levels.push({ relaxation, level });
         report({ stage: "optimize", relaxation, rank: level.rank, cost: level.cost, gradientNorm: level.gradientNorm, lambdaMin: level.lambdaMin, message: `${relaxation} staircase rank ${level.rank}: f = ${level.cost.toPrecision(12)}, |grad f| = ${level.gradientNorm.toExponential(2)}, λ_min = ${level.lambdaMin.toExponential(3)}${level.certified ? " (certified)" : ""}` });
@@ -292,22 +304,52 @@ export function solve(problem: Problem, options: SolveOptions = {}): SolveResult
   if (tryReal) {
     start = performance.now();
     const r0 = Math.max(options.r0 ?? 5, d);
-    const stair = runStaircase("real", q, rotationsToPoint(r0rotations, n, d, r0), (y, r) => {
-      const c = certifyRotations(dm, y, r, certifyOptions);
-      return { certified: c.certified, lambdaMin: c.lambdaMin, descentDirection: c.descentDirection };
-    }, precondition);
-    times.optimize += seconds(start);
-    start = performance.now();
-    rank = stair.rank;
-    const rounded = fixGauge(roundToRotations(new BlockManifold("stiefel", n, d, stair.rank), stair.y), n, d);
     // Rounding an exact relaxation's solution lands on the optimum up to the
     // solver's tolerance; a rank-d trust-region pass tightens it.
-    const polished = polish("stiefel", q, rotationsToPoint(rounded, n, d, d), precondition);
-    rotations = fixGauge(new BlockManifold("stiefel", n, d, d).round(polished), n, d);
-    times.rounding += seconds(start);
-    start = performance.now();
-    realCert = certifyRotations(dm, rotationsToPoint(rotations, n, d, d), d, certifyOptions);
-    times.verify += seconds(start);
+    const roundAndCertify = (y: Float64Array, r: number): Certificate => {
+      start = performance.now();
+      const rounded = fixGauge(roundToRotations(new BlockManifold("stiefel", n, d, r), y), n, d);
+      const polished = polish("stiefel", q, rotationsToPoint(rounded, n, d, d), precondition);
+      rotations = fixGauge(new BlockManifold("stiefel", n, d, d).round(polished), n, d);
+      times.rounding += seconds(start);
+      start = performance.now();
+      const cert = certifyRotations(dm, rotationsToPoint(rotations, n, d, d), d, certifyOptions);
+      times.verify += seconds(start);
+      return cert;
+    };
+    // Fast path (SE-Sync too solves its levels loosely): rank r0 only to a
+    // looser gradient tolerance, then round, polish at rank d to the strict
+    // tolerance and certify the estimate itself. Where the relaxation is exact
+    // that certificate is the one returned, and the strict tail at rank r0 and
+    // the rank-r0 certificate are saved. When it fails, the staircase runs as
+    // before (strict tolerance, a certificate at each rank) from where this stopped.
+    const looseTolerance = Math.max(gradientTolerance, LOOSE_GRADIENT_TOLERANCE * Math.max(1, f0));
+    let y0 = rotationsToPoint(r0rotations, n, d, r0);
+    if (looseTolerance > gradientTolerance) {
+      const loose = riemannianTrustRegion(new BlockManifold("stiefel", n, d, r0), q, y0, { gradientTolerance: looseTolerance, preconditioner: precondition, preconditionerAt: newton("real"), onIteration: progressReporter("real", r0) });
+      const levelSeconds = seconds(start);
+      times.optimize += levelSeconds;
+      const cert = roundAndCertify(loose.y, r0);
+      if (cert.certified) {
+        realCert = cert;
+        rank = r0;
+        const level: StaircaseLevel = { rank: r0, cost: loose.cost, gradientNorm: loose.gradientNorm, iterations: loose.iterations, hessianProducts: loose.hessianProducts, lambdaMin: cert.lambdaMin, certified: true, seconds: levelSeconds };
+        levels.push({ relaxation: "real", level });
+        report({ stage: "optimize", relaxation: "real", rank: r0, cost: loose.cost, gradientNorm: loose.gradientNorm, lambdaMin: cert.lambdaMin, message: `real staircase rank ${r0}: f = ${loose.cost.toPrecision(12)}, |grad f| = ${loose.gradientNorm.toExponential(2)} (loose tolerance), λ_min = ${cert.lambdaMin.toExponential(3)} at its rounded estimate (certified)` });
+      } else {
+        y0 = loose.y;
+      }
+    }
+    if (realCert === undefined) {
+      start = performance.now();
+      const stair = runStaircase("real", q, y0, (y, r) => {
+        const c = certifyRotations(dm, y, r, certifyOptions);
+        return { certified: c.certified, lambdaMin: c.lambdaMin, descentDirection: c.descentDirection };
+      }, precondition);
+      times.optimize += seconds(start);
+      rank = stair.rank;
+      realCert = roundAndCertify(stair.y, stair.rank);
+    }
     report({ stage: "verify", relaxation: "real", cost: realCert.cost, lambdaMin: realCert.lambdaMin, message: `real certificate of the rounded estimate: f = ${realCert.cost.toPrecision(12)}, λ_min = ${realCert.lambdaMin.toExponential(3)}, ${realCert.certified ? "certified" : "not certified"}` });
   }
 
@@ -374,7 +416,7 @@ export function solve(problem: Problem, options: SolveOptions = {}): SolveResult
     boundProven = complexCert.choleskyPassed;
     lowerBound = complexCert.dualValue + n * (boundProven ? -eta : Math.min(complexCert.lambdaMin, 0));
   } else {
-    const eta = realCert.choleskyPassed ? tightestShift(liftedMatrices.real ?? new LiftedMatrix(dm, "real", backend), realCert.lambda, realCert.eta) : NaN;
+    const eta = realCert.choleskyPassed ? tightestShift(sharedShiftedSolver(dm, certifyOptions.backend), realCert.lambda, realCert.eta) : NaN;
     boundProven = realCert.choleskyPassed;
     lowerBound = realCert.dualValue + d * n * (boundProven ? -eta : Math.min(realCert.lambdaMin, 0));
   }
