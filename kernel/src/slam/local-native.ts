@@ -19,6 +19,7 @@ export interface SlamLocalAddon {
     lmIK: Int32Array,
     lmY: Float64Array,
     lmNu: Float64Array,
+    who?: string,
   ): SlamLocalHandle;
   /**
    * JᵀJ's upper CSR pattern by variable blocks (pose 0 fixed; poses 1.., then landmarks; each row starts at its
@@ -117,11 +118,5 @@ export function nativeEdges(problem: Problem, who: string): SlamLocalHandle {
     for (let a = 0; a < d; a++) lmY[q * d + a] = y[a];
     lmNu[q] = nu;
   }
-  try {
-    return slamLocalNative.slamLocalCreate(d, n, L, poseIJ, poseR, poseT, poseWeights, lmIK, lmY, lmNu);
-  } catch (error) {
-    // The native message names the bad edge; say who asked.
-    if (error instanceof RangeError) throw new RangeError(`${who}: ${error.message.replace(/^slamLocalCreate: /, "")}`);
-    throw error;
-  }
+  return slamLocalNative.slamLocalCreate(d, n, L, poseIJ, poseR, poseT, poseWeights, lmIK, lmY, lmNu, who);
 }

@@ -68,10 +68,11 @@ Estimate estimate_args(const Napi::CallbackInfo& info, size_t k, const std::stri
           f64(info, k + 2, fn, "landmarks", e.L * d)};
 }
 
-// slamLocalCreate(d, n, L, poseIJ, poseR, poseT, poseWeights, lmIK, lmY, lmNu) -> handle
+// slamLocalCreate(d, n, L, poseIJ, poseR, poseT, poseWeights, lmIK, lmY, lmNu, who?) -> handle;
+// errors start with `who` (the public function that asked) when given.
 Napi::Value Create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const std::string fn = "slamLocalCreate";
+  const std::string fn = info[10].IsString() ? info[10].As<Napi::String>().Utf8Value() : "slamLocalCreate";
   auto h = std::make_unique<Handle>();
   Edges& e = h->edges;
   const int64_t d = integer(info, 0, fn, "d");
