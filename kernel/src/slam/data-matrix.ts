@@ -281,13 +281,14 @@ export function buildDataMatrix(problem: Problem, options: DataMatrixOptions = {
 
   // The lifted matrix K; Λ's entries are always stored (zeros when null) so that
   // every K of this problem has the same pattern and one analysis serves all.
-  const liftedMatrix = (lambda: Float64Array | null, shift: number): SparseMatrix => {
-    if (lambda !== null && lambda.length !== n * dd) {
-      throw new RangeError(`DataMatrix.factorShifted: lambda must hold ${n} blocks of ${dd} numbers, got ${lambda.length}`);
-    }
-    if (!Number.isFinite(shift)) throw new RangeError(`DataMatrix.factorShifted: shift must be a finite number, got ${shift}`);
-    const size = m + dn;
-    const tr = new Triplets(translationLaplacian.nnz + coupling.nnz + rotationBlock.nnz + n * dd + dn);
+  // The pattern (with the values of Λ = 0, shift = 0) is assembled once; each
+  // call then only writes shift − Λ into the slots of the rotation blocks, and
+  // hands the factorisation the same index arrays (its pattern check is then free).
+  let pattern: { indptr: Int32Array; indices: Int32Array; base: Float64Array; slots: Int32Array } | null = null;
+  const size = m + dn;
+  const liftedPattern = (): NonNullable<typeof pattern> => {
+    if (pattern !== null) return pattern;
+    const tr = new Triplets(translationLaplacian.nnz + coupling.nnz + rotationBlock.nnz + (n * d * (d + 1)) / 2);
     const copy = (a: SparseMatrix, r0: number, c0: number, sign: number): void => {
       for (let r = 0; r < a.rows; r++) {
         for (let p = a.indptr[r]; p < a.indptr[r + 1]; p++) tr.push(r0 + r, c0 + a.indices[p], sign * a.values[p]);
@@ -297,12 +298,44 @@ export function buildDataMatrix(problem: Problem, options: DataMatrixOptions = {
     copy(coupling, 0, m, -1);
     copy(rotationBlock, m, m, 1);
     for (let i = 0; i < n; i++) {
+      for (let a = 0; a < d; a++) for (let b = a; b < d; b++) tr.push(m + i * d + a, m + i * d + b, 0);
+    }
+    const k = SparseMatrix.fromTriplets(size, size, tr.arrays(), { symmetric: true });
+    // Position of each slot (i, a, b ≥ a) in the CSR arrays (columns are sorted within a row).
+    const slots = new Int32Array((n * d * (d + 1)) / 2);
+    let s = 0;
+    for (let i = 0; i < n; i++) {
       for (let a = 0; a < d; a++) {
-        tr.push(m + i * d + a, m + i * d + a, shift);
-        for (let b = a; b < d; b++) tr.push(m + i * d + a, m + i * d + b, lambda === null ? 0 : -lambda[i * dd + a * d + b]);
+        const row = m + i * d + a;
+        for (let b = a; b < d; b++) {
+          const col = m + i * d + b;
+          let lo = k.indptr[row];
+          let hi = k.indptr[row + 1] - 1;
+          while (lo < hi) {
+            const mid = (lo + hi) >> 1;
+            if (k.indices[mid] < col) lo = mid + 1;
+            else hi = mid;
+          }
+          slots[s++] = lo;
+        }
       }
     }
-    return SparseMatrix.fromTriplets(size, size, tr.arrays(), { symmetric: true });
+    return (pattern = { indptr: k.indptr, indices: k.indices, base: k.values, slots });
+  };
+  const liftedMatrix = (lambda: Float64Array | null, shift: number): SparseMatrix => {
+    if (lambda !== null && lambda.length !== n * dd) {
+      throw new RangeError(`DataMatrix.factorShifted: lambda must hold ${n} blocks of ${dd} numbers, got ${lambda.length}`);
+    }
+    if (!Number.isFinite(shift)) throw new RangeError(`DataMatrix.factorShifted: shift must be a finite number, got ${shift}`);
+    const { indptr, indices, base, slots } = liftedPattern();
+    const values = Float64Array.from(base);
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      for (let a = 0; a < d; a++) {
+        for (let b = a; b < d; b++) values[slots[s++]] += (a === b ? shift : 0) - (lambda === null ? 0 : lambda[i * dd + a * d + b]);
+      }
+    }
+    return SparseMatrix.fromCsr(size, size, indptr, indices, values, { symmetric: true });
   };
 
   const shiftedSolver = (backend: SparseCholeskyBackend = options.backend ?? "auto"): ReusableShiftedSolver => {

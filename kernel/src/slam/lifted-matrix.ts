@@ -32,11 +32,12 @@ export class LiftedMatrix {
   readonly #n: number;
   readonly #d: number;
   readonly #offset: number;
-  readonly #row: Int32Array;
-  readonly #col: Int32Array;
+  /** K's CSR pattern and its values at Λ = 0, shift = 0 (assembled once). */
+  readonly #indptr: Int32Array;
+  readonly #indices: Int32Array;
   readonly #base: Float64Array;
-  /** Positions in the value array of each block's multiplier slots (upper triangle, row-major). */
-  readonly #slots: number;
+  /** Position in the CSR values of each block's multiplier slots (upper triangle, row-major). */
+  readonly #slots: Int32Array;
   readonly #backend: SparseCholeskyBackend;
   #factor: SparseCholeskyFactor | null = null;
 
@@ -102,7 +103,7 @@ export class LiftedMatrix {
         push(u0 + r - a + (1 - a), u0 + c - b + (1 - b), v); // L₁ᵀ · L₁: both components swap
       }
     }
-    this.#slots = k;
+    const first = k;
     for (let i = 0; i < n; i++) {
       if (kind === "complex") {
         push(u0 + 2 * i, u0 + 2 * i, 0);
@@ -111,9 +112,23 @@ export class LiftedMatrix {
       }
       for (let a = 0; a < d; a++) for (let b = a; b < d; b++) push(u0 + i * d + a, u0 + i * d + b, 0);
     }
-    this.#row = row;
-    this.#col = col;
-    this.#base = val;
+    const k0 = SparseMatrix.fromTriplets(this.size, this.size, { row, col, value: val }, { symmetric: true });
+    // Later factorisations only write shift − Λ into these positions (columns are sorted within a row).
+    const slots = new Int32Array(count - first);
+    for (let s = first; s < count; s++) {
+      let lo = k0.indptr[row[s]];
+      let hi = k0.indptr[row[s] + 1] - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (k0.indices[mid] < col[s]) lo = mid + 1;
+        else hi = mid;
+      }
+      slots[s - first] = lo;
+    }
+    this.#indptr = k0.indptr;
+    this.#indices = k0.indices;
+    this.#base = k0.values;
+    this.#slots = slots;
   }
 
   /**
@@ -126,20 +141,21 @@ export class LiftedMatrix {
     const n = this.#n;
     const d = this.#d;
     const values = Float64Array.from(this.#base);
-    let k = this.#slots;
+    const slots = this.#slots;
+    let k = 0;
     for (let i = 0; i < n; i++) {
       const block = i * d * d;
       if (this.kind === "complex") {
         const l = lambda === null ? 0 : lambda[block];
-        values[k++] = shift - l;
-        values[k++] = shift - l;
+        values[slots[k++]] += shift - l;
+        values[slots[k++]] += shift - l;
         continue;
       }
       for (let a = 0; a < d; a++) {
-        for (let b = a; b < d; b++) values[k++] = (a === b ? shift : 0) - (lambda === null ? 0 : lambda[block + a * d + b]);
+        for (let b = a; b < d; b++) values[slots[k++]] += (a === b ? shift : 0) - (lambda === null ? 0 : lambda[block + a * d + b]);
       }
     }
-    const a = SparseMatrix.fromTriplets(this.size, this.size, { row: this.#row, col: this.#col, value: values }, { symmetric: true });
+    const a = SparseMatrix.fromCsr(this.size, this.size, this.#indptr, this.#indices, values, { symmetric: true });
     if (this.#factor === null) this.#factor = sparseCholesky(a, { backend: this.#backend });
     else this.#factor.refactor(a, 0);
     const factor = this.#factor;
