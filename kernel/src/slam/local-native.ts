@@ -23,7 +23,8 @@ export interface SlamLocalAddon {
   ): SlamLocalHandle;
   /**
    * JᵀJ's upper CSR pattern by variable blocks (pose 0 fixed; poses 1.., then landmarks; each row starts at its
-   * diagonal), and that of the pose system left when the landmarks are eliminated (`reduced`).
+   * diagonal), and that of the system left when the landmarks are eliminated (`reduced`: the poses, then the
+   * landmarks seen from more than 8 poses, which stay).
    */
   slamLocalPattern(h: SlamLocalHandle): { indptr: Int32Array; indices: Int32Array; unknowns: number; reduced: { indptr: Int32Array; indices: Int32Array; unknowns: number } };
   /** Overwrites values (JᵀJ), gradient (Jᵀr) and, when given, curvature (Newton's Σ r ∂²r, k x k per pose). */
@@ -60,7 +61,7 @@ export interface SlamLocalAddon {
   /** D = diag(JᵀJ) floored at 1e-12 of its largest entry (Marquardt's scaling). */
   slamLocalScaling(h: SlamLocalHandle, values: Float64Array, D: Float64Array): void;
   /**
-   * A = JᵀJ (+ curvature) + λD with the landmarks eliminated: S = A_pp − A_pl A_ll⁻¹ A_lp (reduced pattern) and
+   * A = JᵀJ (+ curvature) + λD with the landmarks l eliminated: S = A_pp − A_pl A_ll⁻¹ A_lp (reduced pattern) and
    * rhs = g_p − A_pl A_ll⁻¹ g_l. False when a landmark block is not positive definite.
    */
   slamLocalReduce(
@@ -73,8 +74,8 @@ export interface SlamLocalAddon {
     S: Float64Array,
     rhs: Float64Array,
   ): boolean;
-  /** The whole solution of A s = g from its pose part (after slamLocalReduce): s_l = A_ll⁻¹(g_l − A_lp s_p). */
-  slamLocalBackSubstitute(h: SlamLocalHandle, values: Float64Array, gradient: Float64Array, poseSolution: Float64Array, out: Float64Array): void;
+  /** The whole solution of A s = g from the reduced system's (after slamLocalReduce): s_l = A_ll⁻¹(g_l − A_lp s_p). */
+  slamLocalBackSubstitute(h: SlamLocalHandle, values: Float64Array, gradient: Float64Array, reducedSolution: Float64Array, out: Float64Array): void;
   /** [‖g‖∞, gᵀδ, δᵀDδ, δᵀδ, tᵀt + mᵀm] in one pass (δ and D may be null: then only the first and last). */
   slamLocalStepStats(h: SlamLocalHandle, gradient: Float64Array, delta: Float64Array | null, D: Float64Array | null, t: Float64Array, landmarks: Float64Array): Float64Array;
 }

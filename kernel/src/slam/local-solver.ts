@@ -8,7 +8,8 @@
 // (a Schur complement, as in bundle adjustment: each landmark's block is
 // d x d and touches only poses), the pose system is factored by a sparse
 // Cholesky with a fill-reducing ordering (linalg/sparse-cholesky.ts), and the
-// landmark unknowns follow one landmark at a time. H is JᵀJ (Gauss–Newton)
+// landmark unknowns follow one landmark at a time. A landmark seen from many
+// poses would fill the pose system densely, so it stays in it instead. H is JᵀJ (Gauss–Newton)
 // or, by default, JᵀJ plus the residuals' curvature through the rotations
 // (Newton), falling back to JᵀJ for a step where that is not positive
 // definite: Gauss–Newton alone crawls at high rotation noise. The block
@@ -75,7 +76,7 @@ export interface LocalSolverResult {
   gradientNorm: number;
   /** One entry per iteration. */
   history: IterationInfo[];
-  /** Number of unknowns in the normal equations, and stored entries of the factor of their pose system (landmarks eliminated). */
+  /** Number of unknowns in the normal equations, and stored entries of the factor of the system left once the landmarks are eliminated. */
   unknowns: number;
   nnzFactor: number;
   backend: "cholmod" | "native";
@@ -107,7 +108,7 @@ class NativeModel {
   readonly indices: Int32Array;
   /** Unknowns: (k + d) per pose after pose 0, then d per landmark. */
   readonly n: number;
-  /** The pose system left when the landmarks are eliminated: its upper CSR pattern. */
+  /** The system left when the landmarks are eliminated (poses, then landmarks seen from many poses): its upper CSR pattern. */
   readonly reduced: { indptr: Int32Array; indices: Int32Array; unknowns: number };
 
   constructor(
@@ -254,8 +255,8 @@ export function solveLocal(problem: Problem, init?: Estimate, options: LocalSolv
   const model = new NativeModel(problem, newton);
   const native = slamLocalNative;
   // Each step solves (H + λD) s = Jᵀr with the landmarks eliminated (their
-  // blocks are d x d and touch only poses): the pose system S s_p = rhs by
-  // sparse Cholesky, then each landmark's unknowns from s_p. S wraps
+  // blocks are d x d and touch only poses): the reduced system S s_p = rhs
+  // by sparse Cholesky, then each eliminated landmark's unknowns from s_p. S wraps
   // `reduced`, refilled for every trial step, so its pattern never changes:
   // one symbolic analysis serves every refactorisation.
   const { reduced: rp } = model;

@@ -15,6 +15,10 @@ namespace {
 
 int rotation_dof(int d) { return d == 2 ? 1 : 3; }
 
+// Landmarks seen from at most this many poses are eliminated from the
+// normal equations; the others stay in the pose system (see build_pattern).
+constexpr int32_t kEliminateUpTo = 8;
+
 // so(d) generators G_a, row-major: [ω]× = Σ ω_a G_a.
 const double kG2[1][4] = {{0, -1, 1, 0}};
 const double kG3[3][9] = {
@@ -274,15 +278,36 @@ Pattern build_pattern(const Edges& e) {
     }
   }
   r.obs_begin[e.L] = static_cast<int32_t>(r.obs_block.size());
+  // A landmark seen from o poses costs o² pose–pose blocks when eliminated;
+  // one seen from many stays in the reduced system (after the poses), where
+  // the sparse Cholesky's ordering places it.
+  r.kept_block.assign(e.L, -1);
+  int32_t kept = 0;
   for (int64_t k = 0; k < e.L; ++k)
+    if (r.obs_begin[k + 1] - r.obs_begin[k] > kEliminateUpTo) r.kept_block[k] = poses + kept++;
+  for (int64_t k = 0; k < e.L; ++k) {
+    if (r.kept_block[k] >= 0) {
+      for (int32_t x = r.obs_begin[k]; x < r.obs_begin[k + 1]; ++x) plo.push_back(r.obs_block[x]), phi.push_back(r.kept_block[k]);
+      continue;
+    }
     for (int32_t x = r.obs_begin[k]; x < r.obs_begin[k + 1]; ++x)
       for (int32_t y = x + 1; y < r.obs_begin[k + 1]; ++y) plo.push_back(r.obs_block[x]), phi.push_back(r.obs_block[y]);
-  BlockCsr red = block_csr(std::vector<int32_t>(poses, b), plo, phi);
+  }
+  std::vector<int32_t> red_size(poses + kept, d);
+  std::fill(red_size.begin(), red_size.begin() + poses, b);
+  BlockCsr red = block_csr(std::move(red_size), plo, phi);
   r.indptr = red.indptr, r.indices = red.indices, r.unknowns = red.unknowns;
+  r.red_start = red.start;
   r.pair_off.clear();
-  for (int64_t k = 0; k < e.L; ++k)
+  r.kept_off.assign(r.obs_block.size(), -1);
+  for (int64_t k = 0; k < e.L; ++k) {
+    if (r.kept_block[k] >= 0) {
+      for (int32_t x = r.obs_begin[k]; x < r.obs_begin[k + 1]; ++x) r.kept_off[x] = red.offset(r.obs_block[x], r.kept_block[k]);
+      continue;
+    }
     for (int32_t x = r.obs_begin[k]; x < r.obs_begin[k + 1]; ++x)
       for (int32_t y = x + 1; y < r.obs_begin[k + 1]; ++y) r.pair_off.push_back(red.offset(r.obs_block[x], r.obs_block[y]));
+  }
   // Where each pose–pose run of the full pattern lands in the reduced one.
   r.pose_run_off.assign(full.nb.size(), -1);
   for (int32_t u = 0; u < poses; ++u)
@@ -567,6 +592,24 @@ bool reduce(const Edges& e, Pattern& p, const double* values, const double* curv
   int64_t pair = 0;
   for (int64_t kk = 0; kk < e.L; ++kk) {
     const int64_t v0 = p.start[poses + kk];
+    if (r.kept_block[kk] >= 0) {
+      // Kept: its diagonal block (+ λD), its pose couplings and its gradient, copied.
+      const int64_t s0 = r.red_start[r.kept_block[kk]];
+      for (int a = 0; a < d; ++a) {
+        for (int c = a; c < d; ++c) S[r.indptr[s0 + a] + c - a] = values[p.indptr[v0 + a] + c - a];
+        S[r.indptr[s0 + a]] += lambda * D[v0 + a];
+        rhs[s0 + a] = gradient[v0 + a];
+      }
+      for (int32_t x = r.obs_begin[kk]; x < r.obs_begin[kk + 1]; ++x) {
+        const int64_t u = r.obs_block[x];
+        for (int a = 0; a < b; ++a) {
+          const double* from = values + p.indptr[u * b + a] + (b - a) + r.obs_off[x];
+          double* to = S + r.indptr[u * b + a] + (b - a) + r.kept_off[x];
+          for (int c = 0; c < d; ++c) to[c] = from[c];
+        }
+      }
+      continue;
+    }
     double* Lk = &r.landmark_chol[kk * dd];
     for (int a = 0; a < d; ++a)
       for (int c = a; c < d; ++c) Lk[c * d + a] = values[p.indptr[v0 + a] + c - a] + (a == c ? lambda * D[v0 + a] : 0.0);
@@ -634,13 +677,17 @@ bool reduce(const Edges& e, Pattern& p, const double* values, const double* curv
 }
 
 void back_substitute(const Edges& e, const Pattern& p, const double* values, const double* gradient,
-                     const double* pose_solution, double* s) {
+                     const double* reduced_solution, double* s) {
   const int d = e.d, dd = d * d, b = rotation_dof(d) + d;
   const Reduced& r = p.reduced;
   const int64_t poses = e.n - 1;
-  std::memcpy(s, pose_solution, sizeof(double) * poses * b);
+  std::memcpy(s, reduced_solution, sizeof(double) * poses * b);
   for (int64_t kk = 0; kk < e.L; ++kk) {
     const int64_t v0 = p.start[poses + kk];
+    if (r.kept_block[kk] >= 0) {
+      for (int c = 0; c < d; ++c) s[v0 + c] = reduced_solution[r.red_start[r.kept_block[kk]] + c];
+      continue;
+    }
     const double* Lk = &r.landmark_chol[kk * dd];
     double t[3];
     for (int c = 0; c < d; ++c) t[c] = gradient[v0 + c];

@@ -35,13 +35,18 @@ std::string check_edges(const Edges& e);
 // b+1 (pose 0 is held fixed) or, after the poses, one landmark. Row r of a
 // block holds the block's own upper part, then one run per neighbouring block
 // of higher index, so every edge's entries sit at offsets found once here.
-// The normal equations with every landmark eliminated (a Schur complement):
+// The normal equations with the landmarks eliminated (a Schur complement):
 // the landmark blocks of JᵀJ are d x d and coupled only to poses, so the
 // pose system (poses 1.., (k + d) unknowns each) is small and the landmark
-// unknowns follow one landmark at a time.
+// unknowns follow one landmark at a time. A landmark seen from many poses
+// would fill the pose system densely, so it is kept in it instead (its d
+// unknowns after the poses').
 struct Reduced {
   int64_t unknowns = 0;
-  std::vector<int32_t> indptr, indices;  // upper CSR by pose blocks
+  std::vector<int32_t> indptr, indices;  // upper CSR by blocks: poses, then kept landmarks
+  std::vector<int32_t> red_start;        // first unknown of each reduced block
+  std::vector<int32_t> kept_block;       // per landmark: its reduced block, or −1 when eliminated
+  std::vector<int32_t> kept_off;         // per observation of a kept landmark: its run in the pose's reduced rows
   std::vector<int32_t> obs_begin;        // per landmark: its observing pose blocks (sorted, once each)
   std::vector<int32_t> obs_block, obs_off;  // pose block, and the landmark's run in that block's rows of JᵀJ
   std::vector<int32_t> pair_off;         // per landmark, per pair (u < w) of its poses: w's run in u's reduced rows
@@ -87,17 +92,17 @@ void retract(const Edges& e, const Estimate& x, const double* delta, double alph
 void step_stats(int64_t unknowns, const double* g, const double* delta, const double* D, int64_t nt, const double* t,
                 int64_t nm, const double* m, double out[5]);
 
-// The damped model A = JᵀJ (+ curvature) + λD with the landmarks eliminated:
-// S = A_pp − A_pl A_ll⁻¹ A_lp into `S` (reduced pattern) and the right side
-// g_p − A_pl A_ll⁻¹ g_l into `rhs`. False when a landmark block is not
+// The damped model A = JᵀJ (+ curvature) + λD with the landmarks l eliminated:
+// S = A_pp − A_pl A_ll⁻¹ A_lp into `S` (reduced pattern; p: the poses and
+// kept landmarks) and the right side g_p − A_pl A_ll⁻¹ g_l into `rhs`. False when a landmark block is not
 // positive definite. Keeps each landmark block's factor for back_substitute.
 bool reduce(const Edges& e, Pattern& p, const double* values, const double* curvature, const double* D, double lambda,
             const double* gradient, double* S, double* rhs);
 
-// The whole solution of A s = g from the pose part s_p (after reduce):
-// s_l = A_ll⁻¹ (g_l − A_lp s_p), one landmark at a time.
+// The whole solution of A s = g from the reduced system's s_p (after
+// reduce): s_l = A_ll⁻¹ (g_l − A_lp s_p), one landmark at a time.
 void back_substitute(const Edges& e, const Pattern& p, const double* values, const double* gradient,
-                     const double* pose_solution, double* s);
+                     const double* reduced_solution, double* s);
 
 // Marquardt's scaling D: diag JᵀJ floored at 1e-12 of its largest entry.
 void scaling(const Pattern& p, const double* values, double* D);

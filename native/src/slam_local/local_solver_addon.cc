@@ -204,14 +204,14 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), nbforge::slam_local::reduce(e, p, values, curvature, D, lambda, gradient, S, rhs));
 }
 
-// slamLocalBackSubstitute(handle, values, gradient, poseSolution, out): the landmark unknowns after slamLocalReduce.
+// slamLocalBackSubstitute(handle, values, gradient, reducedSolution, out): all unknowns after slamLocalReduce.
 Napi::Value BackSubstitute(const Napi::CallbackInfo& info) {
   const std::string fn = "slamLocalBackSubstitute";
   Handle& h = handle_arg(info, fn, true);
   const Pattern& p = *h.pattern;
   const double* values = f64(info, 1, fn, "values", p.indices.size());
   const double* gradient = f64(info, 2, fn, "gradient", p.unknowns);
-  const double* pose = f64(info, 3, fn, "poseSolution", p.reduced.unknowns);
+  const double* pose = f64(info, 3, fn, "reducedSolution", p.reduced.unknowns);
   double* out = f64_out(info, 4, fn, "out", p.unknowns);
   nbforge::slam_local::back_substitute(h.edges, p, values, gradient, pose, out);
   return info.Env().Undefined();
