@@ -18,6 +18,9 @@
 //     reduced Laplacian B is positive definite; it is factored once by
 //     sparse Cholesky and Q = rotationBlock − Vᵀ B⁻¹ V is applied through it,
 //     never formed.
+// Products with Q and the lifted factors, though, go through the pieces before
+// step 1 where there are landmarks (see uneliminated): the same Q, without the
+// cliques that eliminating a often-seen landmark creates among its observers.
 //
 // Rotations follow SE-Sync's convention: the (i, i) block of an edge's
 // rotation term is κI, i.e. R̃ᵢⱼR̃ᵢⱼᵀ = I is assumed (this is what SE-Sync's
@@ -155,6 +158,58 @@ function badLandmarkEdge(problem: Problem, idx: number): never {
   throw new RangeError(`buildDataMatrix: landmark edge ${idx} has weight ν=${e.nu}; it must be finite and > 0`);
 }
 
+/**
+ * The pieces of SLAM's quadratic form before the landmarks are eliminated,
+ * over p = (t_1 … t_{n−1}, the observed landmarks): B̄ (their Laplacian, pose 0
+ * grounded), V̄ (coupling to the rotations) and R̄ = L(G̃ρ) + Σ̄ (Σ̄ block
+ * diagonal: the measured offsets). Q = R̄ − V̄ᵀ B̄⁻¹ V̄, the same Q as the
+ * landmark-eliminated pieces give (elimination is one step of that Schur complement).
+ */
+function uneliminated(
+  problem: Problem,
+  connectionLaplacian: SparseMatrix,
+  weightOf: Float64Array,
+  backend: SparseCholeskyBackend,
+): { B: SparseMatrix; V: SparseMatrix; VT: SparseMatrix; R: SparseMatrix; factor: SparseCholeskyFactor } {
+  const { d, numPoses: n, numLandmarks: L } = problem;
+  const m = n - 1;
+  const dn = d * n;
+  // Observed landmarks get rows m, m + 1, … (an unobserved one is not in the cost).
+  const rowOf = new Int32Array(L).fill(-1);
+  let rows = m;
+  for (let k = 0; k < L; k++) if (weightOf[k] > 0) rowOf[k] = rows++;
+  const B = new Triplets(3 * problem.poseEdges.length + 3 * problem.landmarkEdges.length);
+  const V = new Triplets(2 * d * (problem.poseEdges.length + problem.landmarkEdges.length));
+  const R = new Triplets(connectionLaplacian.nnz + ((d * (d + 1)) / 2) * (problem.poseEdges.length + problem.landmarkEdges.length));
+  for (let r = 0; r < dn; r++) {
+    for (let p = connectionLaplacian.indptr[r]; p < connectionLaplacian.indptr[r + 1]; p++) R.push(r, connectionLaplacian.indices[p], connectionLaplacian.values[p]);
+  }
+  // One residual w‖p_b − t_i − R_i y‖² (p_b a translation t_j or a landmark, row b; −1 for pose 0).
+  const term = (i: number, b: number, y: Float64Array, w: number): void => {
+    const a = i - 1;
+    if (a >= 0) B.push(a, a, w);
+    if (b >= 0) B.push(b, b, w);
+    if (a >= 0 && b >= 0) B.push(Math.min(a, b), Math.max(a, b), -w);
+    for (let c = 0; c < d; c++) {
+      if (a >= 0) V.push(a, i * d + c, -w * y[c]);
+      if (b >= 0) V.push(b, i * d + c, w * y[c]);
+      for (let e = c; e < d; e++) R.push(i * d + c, i * d + e, w * y[c] * y[e]);
+    }
+  };
+  for (const e of problem.poseEdges) term(e.i, e.j - 1, e.t, e.tau);
+  for (const e of problem.landmarkEdges) term(e.i, rowOf[e.k], e.y, e.nu);
+  const Bm = SparseMatrix.fromTriplets(rows, rows, B.arrays(), { symmetric: true });
+  const v = V.arrays();
+  return {
+    B: Bm,
+    V: SparseMatrix.fromTriplets(rows, dn, v),
+    VT: SparseMatrix.fromTriplets(dn, rows, { row: v.col, col: v.row, value: v.value }),
+    R: SparseMatrix.fromTriplets(dn, dn, R.arrays(), { symmetric: true }),
+    // Positive definite whenever the eliminated B is (each landmark's own block is its weight > 0).
+    factor: sparseCholesky(Bm, { backend }),
+  };
+}
+
 /** Builds Q (implicitly) for a landmark-SLAM problem. */
 export function buildDataMatrix(problem: Problem, options: DataMatrixOptions = {}): DataMatrix {
   const started = performance.now();
@@ -225,20 +280,27 @@ export function buildDataMatrix(problem: Problem, options: DataMatrixOptions = {
     throw err;
   }
   const m = n - 1;
+  // What Q's products and the lifted factors are built from: Q is the Schur
+  // complement of [[B, −V], [−Vᵀ, rotationBlock]]. With landmarks, the same Q is
+  // also that of the un-eliminated matrix over (translations, landmarks), which
+  // has no landmark cliques: far fewer entries where landmarks are seen often
+  // (Victoria Park), so products and factors through it cost less.
+  const form = M > 0 ? uneliminated(problem, connectionLaplacian, weightOf, options.backend ?? "auto") : { B: translationLaplacian, V: coupling, VT: couplingT, R: rotationBlock, factor: translationFactor };
+  const mp = form.B.rows;
 
   const applyQ = (Xt: Float64Array, k: number): Float64Array => {
     if (Xt.length !== dn * k) throw new RangeError(`DataMatrix.applyQ: expected ${dn}x${k} = ${dn * k} values (column-major), got ${Xt.length}`);
     const out = new Float64Array(dn * k);
-    const u = new Float64Array(m * k);
+    const u = new Float64Array(mp * k);
     for (let c = 0; c < k; c++) {
       const x = Xt.subarray(c * dn, (c + 1) * dn);
-      rotationBlock.matvec(x, out.subarray(c * dn, (c + 1) * dn));
-      coupling.matvec(x, u.subarray(c * m, (c + 1) * m));
+      form.R.matvec(x, out.subarray(c * dn, (c + 1) * dn));
+      form.V.matvec(x, u.subarray(c * mp, (c + 1) * mp));
     }
-    const z = translationFactor.solveMany(u, k);
+    const z = form.factor.solveMany(u, k);
     const w = new Float64Array(dn);
     for (let c = 0; c < k; c++) {
-      couplingT.matvec(z.subarray(c * m, (c + 1) * m), w);
+      form.VT.matvec(z.subarray(c * mp, (c + 1) * mp), w);
       const o = out.subarray(c * dn, (c + 1) * dn);
       for (let r = 0; r < dn; r++) o[r] -= w[r];
     }
@@ -285,20 +347,20 @@ export function buildDataMatrix(problem: Problem, options: DataMatrixOptions = {
   // call then only writes shift − Λ into the slots of the rotation blocks, and
   // hands the factorisation the same index arrays (its pattern check is then free).
   let pattern: { indptr: Int32Array; indices: Int32Array; base: Float64Array; slots: Int32Array } | null = null;
-  const size = m + dn;
+  const size = mp + dn;
   const liftedPattern = (): NonNullable<typeof pattern> => {
     if (pattern !== null) return pattern;
-    const tr = new Triplets(translationLaplacian.nnz + coupling.nnz + rotationBlock.nnz + (n * d * (d + 1)) / 2);
+    const tr = new Triplets(form.B.nnz + form.V.nnz + form.R.nnz + (n * d * (d + 1)) / 2);
     const copy = (a: SparseMatrix, r0: number, c0: number, sign: number): void => {
       for (let r = 0; r < a.rows; r++) {
         for (let p = a.indptr[r]; p < a.indptr[r + 1]; p++) tr.push(r0 + r, c0 + a.indices[p], sign * a.values[p]);
       }
     };
-    copy(translationLaplacian, 0, 0, 1);
-    copy(coupling, 0, m, -1);
-    copy(rotationBlock, m, m, 1);
+    copy(form.B, 0, 0, 1);
+    copy(form.V, 0, mp, -1);
+    copy(form.R, mp, mp, 1);
     for (let i = 0; i < n; i++) {
-      for (let a = 0; a < d; a++) for (let b = a; b < d; b++) tr.push(m + i * d + a, m + i * d + b, 0);
+      for (let a = 0; a < d; a++) for (let b = a; b < d; b++) tr.push(mp + i * d + a, mp + i * d + b, 0);
     }
     const k = SparseMatrix.fromTriplets(size, size, tr.arrays(), { symmetric: true });
     // Position of each slot (i, a, b ≥ a) in the CSR arrays (columns are sorted within a row).
@@ -306,9 +368,9 @@ export function buildDataMatrix(problem: Problem, options: DataMatrixOptions = {
     let s = 0;
     for (let i = 0; i < n; i++) {
       for (let a = 0; a < d; a++) {
-        const row = m + i * d + a;
+        const row = mp + i * d + a;
         for (let b = a; b < d; b++) {
-          const col = m + i * d + b;
+          const col = mp + i * d + b;
           let lo = k.indptr[row];
           let hi = k.indptr[row + 1] - 1;
           while (lo < hi) {
@@ -346,7 +408,7 @@ export function buildDataMatrix(problem: Problem, options: DataMatrixOptions = {
         const k = liftedMatrix(lambda, shift);
         if (factor === null) {
           factor = analyzeSparseCholesky(k, { backend });
-          solve = schurComplementSolver(factor, m);
+          solve = schurComplementSolver(factor, mp);
         }
         factor.refactor(k);
       },
@@ -365,7 +427,7 @@ export function buildDataMatrix(problem: Problem, options: DataMatrixOptions = {
 
   const factorShifted = (lambda: Float64Array | null, shift: number, backend: SparseCholeskyBackend = options.backend ?? "auto"): ShiftedSolver => {
     const factor = sparseCholesky(liftedMatrix(lambda, shift), { backend });
-    return { nnzL: factor.nnzL, backend: factor.backend, solveMany: schurComplementSolver(factor, m) };
+    return { nnzL: factor.nnzL, backend: factor.backend, solveMany: schurComplementSolver(factor, mp) };
   };
 
   return {
