@@ -58,6 +58,18 @@ void exp_so(int d, const double* w, double* E) {
   std::memcpy(E, v, sizeof v);
 }
 
+// ‖a − b − R v‖² for d-vectors a, b, v and a d x d row-major R.
+double squared_gap(int d, const double* a, const double* b, const double* R, const double* v) {
+  double s = 0;
+  for (int r = 0; r < d; ++r) {
+    double Rv = 0;
+    for (int c = 0; c < d; ++c) Rv += R[r * d + c] * v[c];
+    const double gap = a[r] - b[r] - Rv;
+    s += gap * gap;
+  }
+  return s;
+}
+
 std::string edge_name(const char* kind, int64_t idx) { return std::string(kind) + " edge " + std::to_string(idx); }
 
 // Offset of block hi's run in the rows of block lo (lo < hi), by binary search.
@@ -498,13 +510,7 @@ void cost_terms(const Edges& e, const Estimate& x, double terms[3], double* pose
         const double ri = Ri[r * d + c];
         sr += diff * diff + (ri - v) * (ri + v);
       }
-    double st = 0;
-    for (int r = 0; r < d; ++r) {
-      double v = 0;
-      for (int a = 0; a < d; ++a) v += Ri[r * d + a] * tm[a];
-      const double diff = x.t[j * d + r] - x.t[i * d + r] - v;
-      st += diff * diff;
-    }
+    const double st = squared_gap(d, x.t + j * d, x.t + i * d, Ri, tm);
     const double fr = e.pose_w[2 * q] * sr, ft = e.pose_w[2 * q + 1] * st;
     rotation += fr;
     translation += ft;
@@ -513,15 +519,7 @@ void cost_terms(const Edges& e, const Estimate& x, double terms[3], double* pose
   for (int64_t q = 0; q < e.lm_count(); ++q) {
     const int64_t i = e.lm_ik[2 * q], kk = e.lm_ik[2 * q + 1];
     const double* Ri = x.R + i * dd;
-    const double* y = &e.lm_y[q * d];
-    double s = 0;
-    for (int r = 0; r < d; ++r) {
-      double v = 0;
-      for (int a = 0; a < d; ++a) v += Ri[r * d + a] * y[a];
-      const double diff = x.m[kk * d + r] - x.t[i * d + r] - v;
-      s += diff * diff;
-    }
-    const double f = e.lm_nu[q] * s;
+    const double f = e.lm_nu[q] * squared_gap(d, x.m + kk * d, x.t + i * d, Ri, &e.lm_y[q * d]);
     landmark += f;
     if (lm_cost != nullptr) lm_cost[q] = f;
   }
