@@ -265,12 +265,13 @@ export function solve(problem: Problem, options: SolveOptions = {}): SolveResult
   const liftedMatrices: Partial<Record<Relaxation, LiftedMatrix>> = {};
   const newton = (relaxation: Relaxation): TrustRegionOptions["preconditionerAt"] =>
     options.newton === true ? newtonPreconditioner((liftedMatrices[relaxation] ??= new LiftedMatrix(dm, relaxation, backend)), sigmaNewton) : undefined;
-  const progressReporter = (relaxation: Relaxation, rank: number): TrustRegionOptions["onIteration"] => {
+  const progressReporter = (relaxation: Relaxation): TrustRegionOptions["onIteration"] => {
     let last = 0;
     return (s) => {
       const now = performance.now();
       if (now - last < (options.progressInterval ?? 200) && s.gradientNorm > gradientTolerance) return;
       last = now;
+      const rank = s.rank;
       report({ stage: "optimize", relaxation, rank, iteration: s.iteration, cost: s.cost, gradientNorm: s.gradientNorm, message: `${relaxation} rank ${rank} iteration ${s.iteration}: f = ${s.cost.toPrecision(12)}, |grad f| = ${s.gradientNorm.toExponential(2)}, ${s.innerIterations} tCG steps, radius ${s.radius.toExponential(1)}` });
     };
   };
@@ -280,7 +281,7 @@ export function solve(problem: Problem, options: SolveOptions = {}): SolveResult
       maxRank: options.maxRank ?? 10,
       preconditioner: prec,
       preconditionerAt: newton(relaxation),
-      onIteration: progressReporter(relaxation, y0.length / (n * d)),
+      onIteration: progressReporter(relaxation),
       onLevel: (level) => {
         levels.push({ relaxation, level });
         report({ stage: "optimize", relaxation, rank: level.rank, cost: level.cost, gradientNorm: level.gradientNorm, lambdaMin: level.lambdaMin, message: `${relaxation} staircase rank ${level.rank}: f = ${level.cost.toPrecision(12)}, |grad f| = ${level.gradientNorm.toExponential(2)}, λ_min = ${level.lambdaMin.toExponential(3)}${level.certified ? " (certified)" : ""}` });
@@ -326,7 +327,7 @@ export function solve(problem: Problem, options: SolveOptions = {}): SolveResult
     const looseTolerance = Math.max(gradientTolerance, LOOSE_GRADIENT_TOLERANCE * Math.max(1, f0));
     let y0 = rotationsToPoint(r0rotations, n, d, r0);
     if (looseTolerance > gradientTolerance) {
-      const loose = riemannianTrustRegion(new BlockManifold("stiefel", n, d, r0), q, y0, { gradientTolerance: looseTolerance, preconditioner: precondition, preconditionerAt: newton("real"), onIteration: progressReporter("real", r0) });
+      const loose = riemannianTrustRegion(new BlockManifold("stiefel", n, d, r0), q, y0, { gradientTolerance: looseTolerance, preconditioner: precondition, preconditionerAt: newton("real"), onIteration: progressReporter("real") });
       const levelSeconds = seconds(start);
       times.optimize += levelSeconds;
       const cert = roundAndCertify(loose.y, r0);

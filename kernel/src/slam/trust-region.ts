@@ -30,7 +30,7 @@ export interface TrustRegionOptions {
    */
   preconditionerAt?: (point: { y: Float64Array; lambda: Float64Array; gradientNorm: number }) => Preconditioner | null;
   /** Called after each outer iteration. */
-  onIteration?: (state: { iteration: number; cost: number; gradientNorm: number; radius: number; innerIterations: number }) => void;
+  onIteration?: (state: { iteration: number; cost: number; gradientNorm: number; radius: number; innerIterations: number; rank: number }) => void;
 }
 
 export interface TrustRegionResult {
@@ -179,12 +179,12 @@ export function riemannianTrustRegion(
       if (s.gradNorm > gradTol) choosePreconditioner();
       if (Math.abs(decrease) <= relTol * Math.max(1, Math.abs(s.cost)) && s.gradNorm <= 1e3 * gradTol) {
         stop = "decrease";
-        options.onIteration?.({ iteration, cost: s.cost, gradientNorm: s.gradNorm, radius, innerIterations: inner.iterations });
+        options.onIteration?.({ iteration, cost: s.cost, gradientNorm: s.gradNorm, radius, innerIterations: inner.iterations, rank: m.r });
         iteration++;
         break;
       }
     }
-    options.onIteration?.({ iteration, cost: s.cost, gradientNorm: s.gradNorm, radius, innerIterations: inner.iterations });
+    options.onIteration?.({ iteration, cost: s.cost, gradientNorm: s.gradNorm, radius, innerIterations: inner.iterations, rank: m.r });
     // Rejected with a predicted decrease below f's round-off: no representable
     // progress is left, the gradient has reached its floating-point floor.
     if (!accepted && (model <= reg || radius < 1e-14 * Math.sqrt(m.n))) {
