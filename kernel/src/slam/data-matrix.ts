@@ -285,7 +285,15 @@ export function buildDataMatrix(problem: Problem, options: DataMatrixOptions = {
   // also that of the un-eliminated matrix over (translations, landmarks), which
   // has no landmark cliques: far fewer entries where landmarks are seen often
   // (Victoria Park), so products and factors through it cost less.
-  const form = M > 0 ? uneliminated(problem, connectionLaplacian, weightOf, options.backend ?? "auto") : { B: translationLaplacian, V: coupling, VT: couplingT, R: rotationBlock, factor: translationFactor };
+  // Which form is smaller depends on how often landmarks are seen: many
+  // landmarks seen a few times each (simulated fields) keep the eliminated
+  // form tiny, and building the other would cost more than all of Eq. 17.
+  const eliminatedEntries = translationLaplacian.nnz + 2 * coupling.nnz + rotationBlock.nnz;
+  const uneliminatedEntries = connectionLaplacian.nnz + (3 + 2 * d + (d * (d + 1)) / 2) * (E + M);
+  const useUneliminated = M > 0 && eliminatedEntries > 2 * uneliminatedEntries;
+  const form = useUneliminated
+    ? uneliminated(problem, connectionLaplacian, weightOf, options.backend ?? "auto")
+    : { B: translationLaplacian, V: coupling, VT: couplingT, R: rotationBlock, factor: translationFactor };
   const mp = form.B.rows;
 
   const applyQ = (Xt: Float64Array, k: number): Float64Array => {
