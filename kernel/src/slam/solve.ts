@@ -299,7 +299,7 @@ export function solve(problem: Problem, options: SolveOptions = {}): SolveResult
 
   const polish = (manifoldKind: "stiefel" | "sphere", form: QuadraticForm, y: Float64Array, prec: Preconditioner): Float64Array => {
     const m = new BlockManifold(manifoldKind, n, d, manifoldKind === "stiefel" ? d : 1);
-    return riemannianTrustRegion(m, form, y, { gradientTolerance, preconditioner: prec }).y;
+    return riemannianTrustRegion(m, form, y, { gradientTolerance, preconditioner: prec, onIteration: progressReporter(manifoldKind === "stiefel" ? "real" : "complex") }).y;
   };
 
   if (tryReal) {
