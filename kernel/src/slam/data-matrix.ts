@@ -30,6 +30,7 @@
 // Indexing: Q's row i·d + a is column a of R_i in R = [R_1 … R_n] (d×dn);
 // block vectors X (dn×k) are column-major, and X = Rᵀ for a rotation estimate.
 import type { Dimension, Problem } from "./problem.js";
+import { flattenEdges } from "./flat-edges.js";
 import { SparseMatrix } from "../linalg/sparse.js";
 import { NotPositiveDefiniteError } from "../linalg/dense.js";
 import { analyzeSparseCholesky, cholmodVersion, schurComplementSolver, sparseCholesky, type SparseCholeskyBackend, type SparseCholeskyFactor } from "../linalg/sparse-cholesky.js";
@@ -220,38 +221,28 @@ export function buildDataMatrix(problem: Problem, options: DataMatrixOptions = {
   const dn = d * n;
 
   // The arithmetic (every landmark's Schur complement, Eq. 17a–c) runs in
-  // native/src/sparse/slam_assembly.cc; here the edges are checked and
-  // flattened for it (plain loops: TypedArray.set on tiny arrays is slow).
+  // native/src/sparse/slam_assembly.cc; here the edges are flattened for it
+  // and checked on the flat arrays.
+  const { poseIJ, poseR, poseT, poseWeights, lmIK, lmY, lmNu } = flattenEdges(problem, "buildDataMatrix");
   const E = problem.poseEdges.length;
-  const poseIJ = new Int32Array(2 * E);
-  const poseR = new Float64Array(E * dd);
-  const poseT = new Float64Array(E * d);
-  const poseWeights = new Float64Array(2 * E);
   for (let idx = 0; idx < E; idx++) {
+    const i = poseIJ[2 * idx];
+    const j = poseIJ[2 * idx + 1];
+    const kappa = poseWeights[2 * idx];
+    const tau = poseWeights[2 * idx + 1];
     const e = problem.poseEdges[idx];
-    const { i, j, kappa, tau, R, t } = e;
-    if (!(i >= 0 && i < n && j >= 0 && j < n && i !== j && (i | 0) === i && (j | 0) === j) || !(kappa >= 0 && tau >= 0 && kappa < Infinity && tau < Infinity) || R.length !== dd || t.length !== d) {
+    if (!(i >= 0 && i < n && j >= 0 && j < n && i !== j && i === e.i && j === e.j) || !(kappa >= 0 && tau >= 0 && kappa < Infinity && tau < Infinity)) {
       badPoseEdge(problem, idx);
     }
-    poseIJ[2 * idx] = i;
-    poseIJ[2 * idx + 1] = j;
-    for (let a = 0; a < dd; a++) poseR[idx * dd + a] = R[a];
-    for (let a = 0; a < d; a++) poseT[idx * d + a] = t[a];
-    poseWeights[2 * idx] = kappa;
-    poseWeights[2 * idx + 1] = tau;
   }
   const M = problem.landmarkEdges.length;
-  const lmIK = new Int32Array(2 * M);
-  const lmY = new Float64Array(M * d);
-  const lmNu = new Float64Array(M);
   const weightOf = new Float64Array(L);
   for (let idx = 0; idx < M; idx++) {
-    const { i, k, nu, y } = problem.landmarkEdges[idx];
-    if (!(i >= 0 && i < n && k >= 0 && k < L && (i | 0) === i && (k | 0) === k) || !(nu > 0 && nu < Infinity) || y.length !== d) badLandmarkEdge(problem, idx);
-    lmIK[2 * idx] = i;
-    lmIK[2 * idx + 1] = k;
-    for (let a = 0; a < d; a++) lmY[idx * d + a] = y[a];
-    lmNu[idx] = nu;
+    const i = lmIK[2 * idx];
+    const k = lmIK[2 * idx + 1];
+    const nu = lmNu[idx];
+    const e = problem.landmarkEdges[idx];
+    if (!(i >= 0 && i < n && k >= 0 && k < L && i === e.i && k === e.k) || !(nu > 0 && nu < Infinity)) badLandmarkEdge(problem, idx);
     weightOf[k] += nu;
   }
   const parts = sparseNative.sparseSlamAssemble(d, n, L, poseIJ, poseR, poseT, poseWeights, lmIK, lmY, lmNu);

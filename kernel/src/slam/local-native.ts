@@ -3,6 +3,7 @@
 // flattens a problem's measurements for it.
 import { addon } from "@nbforge/native";
 import type { Problem } from "./problem.js";
+import { flattenEdges } from "./flat-edges.js";
 
 /** An opaque native copy of a problem's measurements (and, once asked for, JᵀJ's pattern). */
 export type SlamLocalHandle = { readonly __slamLocal: unique symbol };
@@ -82,42 +83,9 @@ export interface SlamLocalAddon {
 
 export const slamLocalNative = addon as unknown as SlamLocalAddon;
 
-/**
- * The problem's measurements copied into native memory once (plain loops:
- * TypedArray.set on tiny arrays is slow). The native side checks the indices;
- * here each measurement's arrays are checked for length.
- */
+/** The problem's measurements copied into native memory once (see flat-edges.ts). */
 export function nativeEdges(problem: Problem, who: string): SlamLocalHandle {
   const { d, numPoses: n, numLandmarks: L } = problem;
-  const dd = d * d;
-  const E = problem.poseEdges.length;
-  const poseIJ = new Int32Array(2 * E);
-  const poseR = new Float64Array(E * dd);
-  const poseT = new Float64Array(E * d);
-  const poseWeights = new Float64Array(2 * E);
-  for (let q = 0; q < E; q++) {
-    const { i, j, R, t, kappa, tau } = problem.poseEdges[q];
-    if (R.length !== dd || t.length !== d) {
-      throw new RangeError(`${who}: pose edge ${q} has R of ${R.length} and t of ${t.length} numbers; a ${d}-D problem needs ${dd} and ${d}`);
-    }
-    poseIJ[2 * q] = i;
-    poseIJ[2 * q + 1] = j;
-    for (let a = 0; a < dd; a++) poseR[q * dd + a] = R[a];
-    for (let a = 0; a < d; a++) poseT[q * d + a] = t[a];
-    poseWeights[2 * q] = kappa;
-    poseWeights[2 * q + 1] = tau;
-  }
-  const M = problem.landmarkEdges.length;
-  const lmIK = new Int32Array(2 * M);
-  const lmY = new Float64Array(M * d);
-  const lmNu = new Float64Array(M);
-  for (let q = 0; q < M; q++) {
-    const { i, k, y, nu } = problem.landmarkEdges[q];
-    if (y.length !== d) throw new RangeError(`${who}: landmark edge ${q} has y of ${y.length} numbers; a ${d}-D problem needs ${d}`);
-    lmIK[2 * q] = i;
-    lmIK[2 * q + 1] = k;
-    for (let a = 0; a < d; a++) lmY[q * d + a] = y[a];
-    lmNu[q] = nu;
-  }
-  return slamLocalNative.slamLocalCreate(d, n, L, poseIJ, poseR, poseT, poseWeights, lmIK, lmY, lmNu, who);
+  const f = flattenEdges(problem, who);
+  return slamLocalNative.slamLocalCreate(d, n, L, f.poseIJ, f.poseR, f.poseT, f.poseWeights, f.lmIK, f.lmY, f.lmNu, who);
 }
