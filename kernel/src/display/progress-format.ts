@@ -1,5 +1,6 @@
 // Text and HTML forms of a progress bar: pure functions of its state, so the
 // bar looks the same in a terminal, in a saved notebook and in JupyterLab.
+import { escapeXml } from "./svg.js";
 
 export interface ProgressState {
   label?: string;
@@ -67,10 +68,6 @@ export function textBar(state: ProgressState, width = 24): string {
   return `${prefix}${pct}|${bar.padEnd(width)}| ${state.n}/${state.total} ${timing(state)}`;
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-
 /** An HTML bar styled with JupyterLab's theme variables (with fallbacks for other front ends). */
 export function htmlBar(state: ProgressState): string {
   const f = fraction(state);
@@ -81,10 +78,10 @@ export function htmlBar(state: ProgressState): string {
       ? ""
       : `<div style="flex:0 0 220px;height:10px;border-radius:5px;background:var(--jp-layout-color3, #ddd);overflow:hidden">` +
         `<div style="width:${(f * 100).toFixed(1)}%;height:100%;background:${colour}"></div></div>`;
-  const label = state.label ? `<span style="font-weight:600">${escapeHtml(state.label)}</span>` : "";
+  const label = state.label ? `<span style="font-weight:600">${escapeXml(state.label)}</span>` : "";
   const count = f === undefined ? `${state.n} it` : `${pct}% ${state.n}/${state.total}`;
   return (
     `<div class="nbforge-progress" style="display:flex;gap:8px;align-items:center;font-family:var(--jp-code-font-family, monospace);font-size:12px">` +
-    `${label}${bar}<span>${escapeHtml(count)} ${escapeHtml(timing(state))}</span></div>`
+    `${label}${bar}<span>${escapeXml(count)} ${escapeXml(timing(state))}</span></div>`
   );
 }
