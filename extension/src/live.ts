@@ -60,16 +60,17 @@ export class LiveRegistry {
         const run = isRecord(message.run) ? message.run : {};
         const id = String(run.id ?? "");
         if (!id) return;
-        const existing = this.runs.get(id);
-        if (existing) return;
+        if (this.runs.has(id)) return;
+        const title = String(run.title ?? "run");
+        const startedAt = Number(run.startedAt ?? Date.now());
         this.runs.set(id, {
           id,
-          title: String(run.title ?? "run"),
+          title,
           notebook,
           status: "running",
-          startedAt: Number(run.startedAt ?? Date.now()),
+          startedAt,
           last: {},
-          data: { title: String(run.title ?? "run"), series: [], live: { id, status: "running", startedAt: Number(run.startedAt ?? Date.now()) } },
+          data: { title, series: [], live: { id, status: "running", startedAt } },
         });
         this.changed();
         return;
@@ -147,7 +148,7 @@ export class LiveRegistry {
 
   private append(message: Message, notebook: string): void {
     const id = String(message.id ?? "");
-    const run = this.runs.get(id) ?? this.ensure(id, "run", notebook);
+    const run = this.ensure(id, "run", notebook);
     const appended: Appended[] = [];
     for (const raw of Array.isArray(message.series) ? message.series : []) {
       if (!isRecord(raw)) continue;
