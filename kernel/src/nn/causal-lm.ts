@@ -7,7 +7,7 @@ import { fmtShape, type Tensor } from "../tensor/tensor.js";
 import { writeCheckpoint, type SaveCheckpointOptions } from "../io/checkpoint.js";
 import { paddingMask as paddingMaskOf } from "./attention.js";
 import { KVCache } from "./kv-cache.js";
-import { Module } from "./module.js";
+import { Module, stateDictOnce } from "./module.js";
 import type { Generator } from "../tensor/creation.js";
 import { Linear, type Embedding } from "./layers.js";
 import { generate, type GenerateOptions, type GenerateResult } from "./generate.js";
@@ -92,9 +92,8 @@ export abstract class CausalLM extends Module {
 
   /** Writes config.json and model.safetensors that transformers' from_pretrained reads. */
   savePretrained(dir: string, options: SaveCheckpointOptions = {}): void {
-    const sd = this.stateDict();
-    // a tied lm_head is the embedding itself; safetensors stores a tensor once (transformers re-ties it)
-    if (sd["lm_head.weight"] !== undefined && Object.entries(sd).some(([k, t]) => k !== "lm_head.weight" && t === sd["lm_head.weight"])) delete sd["lm_head.weight"];
+    // a tied lm_head is the embedding itself, registered after it: stored once, under the embedding's name (transformers re-ties it)
+    const sd = stateDictOnce(this);
     const config = this.hfConfig();
     const dtypes = new Set(Object.values(sd).map((t) => t.dtype));
     if (dtypes.size === 1) config.torch_dtype = [...dtypes][0] as DType;

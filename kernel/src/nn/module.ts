@@ -279,6 +279,18 @@ export class Module {
   }
 }
 
+/** m.stateDict() with each tensor once, under its first name: a tied weight is written once (loadStateDict and transformers re-tie it). */
+export function stateDictOnce(m: Module): Record<string, Tensor> {
+  const seen = new Set<Tensor>();
+  const out: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(m.stateDict())) {
+    if (seen.has(t)) continue;
+    seen.add(t);
+    out[k] = t;
+  }
+  return out;
+}
+
 /** A list of modules named "0", "1", ... (PyTorch's nn.ModuleList), so block i's keys read "h.i.…". */
 export class ModuleList<M extends Module = Module> extends Module {
   private readonly items: M[] = [];

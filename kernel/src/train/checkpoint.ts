@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, basename } from "node:path";
 import { readSafetensors, writeSafetensors } from "../io/safetensors.js";
-import type { Module } from "../nn/module.js";
+import { stateDictOnce, type Module } from "../nn/module.js";
 import type { BaseHyper, Optimizer, OptimizerStateDict, ParamState } from "../optim/optimizer.js";
 import type { LRScheduler, SchedulerStateDict } from "../optim/schedule.js";
 import type { DataLoader, DataLoaderState } from "../data/loader.js";
@@ -42,14 +42,7 @@ export function saveCheckpoint(dir: string, parts: TrainingParts, step: number, 
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   // Model: each tensor once (tied weights load under any of their names).
-  const seen = new Set<Tensor>();
-  const modelTensors: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(parts.model.stateDict())) {
-    if (seen.has(t)) continue;
-    seen.add(t);
-    modelTensors[k] = t;
-  }
-  writeSafetensors(join(tmp, "model.safetensors"), modelTensors, { format: "pt" });
+  writeSafetensors(join(tmp, "model.safetensors"), stateDictOnce(parts.model), { format: "pt" });
   // A model that has a Hugging Face config (GPT, Llama) makes the folder loadable by fromPretrained too.
   const hf = (parts.model as unknown as { hfConfig?: () => Record<string, unknown> }).hfConfig;
   if (typeof hf === "function") writeFileSync(join(tmp, "config.json"), JSON.stringify(hf.call(parts.model), null, 2) + "\n");
