@@ -19,6 +19,7 @@
 #include "../cuda/nbforge_cuda.h"
 #include "cuda_api.h"
 #include "registry.h"
+#include "tensor/indexing_util.h"
 #include "tensor/storage.h"
 
 #ifndef _WIN32
@@ -237,20 +238,11 @@ class CudaStorage : public Napi::ObjectWrap<CudaStorage> {
 Napi::FunctionReference* CudaStorage::ctor = nullptr;
 
 // ---- argument helpers ----
-int64_t int_arg(const Napi::CallbackInfo& info, std::size_t i) { return static_cast<int64_t>(info[i].As<Napi::Number>().DoubleValue()); }
-double num_arg(const Napi::CallbackInfo& info, std::size_t i) { return info[i].As<Napi::Number>().DoubleValue(); }
+using tensor::ixutil::int_arg;
+using tensor::ixutil::num_arg;
+using tensor::ixutil::numel_of;
+using tensor::ixutil::vec_arg;
 bool bool_arg(const Napi::CallbackInfo& info, std::size_t i) { return info[i].ToBoolean().Value(); }
-std::vector<int64_t> vec_arg(const Napi::CallbackInfo& info, std::size_t i) {
-  Napi::Array a = info[i].As<Napi::Array>();
-  std::vector<int64_t> v(a.Length());
-  for (uint32_t k = 0; k < a.Length(); ++k) v[k] = static_cast<int64_t>(a.Get(k).As<Napi::Number>().DoubleValue());
-  return v;
-}
-int64_t numel_of(const std::vector<int64_t>& shape) {
-  int64_t n = 1;
-  for (int64_t s : shape) n *= s;
-  return n;
-}
 
 CudaStorage* dev(const Napi::CallbackInfo& info, std::size_t i, const char* fn) {
   Napi::Value v = info[i];
@@ -284,17 +276,6 @@ void require_f32(Napi::Env env, const CudaStorage* s, const char* fn) {
 }
 void require_dims(Napi::Env env, std::size_t ndim, const char* fn) {
   if (ndim > NBF_CUDA_MAX_DIMS) throw Napi::RangeError::New(env, std::string(fn) + ": cuda kernels take at most 8 dimensions; reshape first");
-}
-
-std::string coord_str(const std::vector<int64_t>& shape, int64_t linear) {
-  std::vector<int64_t> c(shape.size());
-  for (int d = static_cast<int>(shape.size()) - 1; d >= 0; --d) {
-    c[d] = shape[d] == 0 ? 0 : linear % shape[d];
-    linear = shape[d] == 0 ? 0 : linear / shape[d];
-  }
-  std::string s = "[";
-  for (std::size_t d = 0; d < c.size(); ++d) s += (d ? "," : "") + std::to_string(c[d]);
-  return s + "]";
 }
 
 // Index check on the device; returns the bad position (-1 if none) and value.
@@ -633,11 +614,7 @@ void check_dim_indices(Napi::Env env, const CudaStorage* idx, const char* ip, co
                        const std::vector<int64_t>& strides, int64_t size, int64_t dim, const std::string& what) {
   int64_t value = 0;
   const int64_t pos = first_bad(env, idx, ip, shape, strides, size, false, 0, &value, what.c_str());
-  if (pos >= 0) {
-    throw Napi::RangeError::New(env, what + ": index " + std::to_string(value) + " at position " + coord_str(shape, pos) +
-                                         " is out of range for dimension " + std::to_string(dim) + " of size " + std::to_string(size) +
-                                         "; indices must lie in 0.." + std::to_string(size - 1));
-  }
+  if (pos >= 0) tensor::ixutil::throw_index_out_of_range(env, shape, pos, value, dim, size, what);
 }
 
 // tensorGather(x, xOff, xStrides, idx, idxOff, idxStrides, out, shape, dim, dimSize, what)

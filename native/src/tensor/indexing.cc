@@ -23,17 +23,6 @@ using namespace ixutil;
 
 constexpr int64_t kGrain = 16384;
 
-std::string coord_str(const std::vector<int64_t>& shape, int64_t linear) {
-  std::vector<int64_t> c(shape.size());
-  for (int d = static_cast<int>(shape.size()) - 1; d >= 0; --d) {
-    c[d] = shape[d] == 0 ? 0 : linear % shape[d];
-    linear = shape[d] == 0 ? 0 : linear / shape[d];
-  }
-  std::string s = "[";
-  for (std::size_t d = 0; d < c.size(); ++d) s += (d ? "," : "") + std::to_string(c[d]);
-  return s + "]";
-}
-
 // Throws a RangeError naming the first index outside [0, size).
 void check_indices(Napi::Env env, const int64_t* ip, const std::vector<int64_t>& shape, const std::vector<int64_t>& is,
                    int64_t size, int64_t dim, const std::string& what) {
@@ -46,11 +35,7 @@ void check_indices(Napi::Env env, const int64_t* ip, const std::vector<int64_t>&
     if (bad < 0 && (v < 0 || v >= size)) { bad = i; badv = v; }
     ++i;
   });
-  if (bad >= 0) {
-    throw Napi::RangeError::New(env, what + ": index " + std::to_string(badv) + " at position " + coord_str(shape, bad) +
-                                         " is out of range for dimension " + std::to_string(dim) + " of size " +
-                                         std::to_string(size) + "; indices must lie in 0.." + std::to_string(size - 1));
-  }
+  if (bad >= 0) throw_index_out_of_range(env, shape, bad, badv, dim, size, what);
 }
 
 Storage* int64_arg(const Napi::CallbackInfo& info, std::size_t i, const char* fn) {

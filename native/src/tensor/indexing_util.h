@@ -1,6 +1,7 @@
 // Small helpers shared by the indexing, sampling and quantization kernels
-// (indexing.cc, sampling.cc, quantize.cc): argument unwrapping and an n-d walk
-// over several strided operands. Header-only, internal linkage.
+// (indexing.cc, sampling.cc, quantize.cc, and their CUDA bindings in
+// cuda_tensor.cc): argument unwrapping, an n-d walk over several strided
+// operands and the out-of-range index error. Header-only, internal linkage.
 #pragma once
 
 #include "tensor/philox.h"
@@ -32,6 +33,27 @@ inline int64_t numel_of(const std::vector<int64_t>& shape) {
   int64_t n = 1;
   for (int64_t s : shape) n *= s;
   return n;
+}
+
+// "[i,j,...]": the coordinates of row-major element `linear` of shape.
+inline std::string coord_str(const std::vector<int64_t>& shape, int64_t linear) {
+  std::vector<int64_t> c(shape.size());
+  for (int d = static_cast<int>(shape.size()) - 1; d >= 0; --d) {
+    c[d] = shape[d] == 0 ? 0 : linear % shape[d];
+    linear = shape[d] == 0 ? 0 : linear / shape[d];
+  }
+  std::string s = "[";
+  for (std::size_t d = 0; d < c.size(); ++d) s += (d ? "," : "") + std::to_string(c[d]);
+  return s + "]";
+}
+
+// The RangeError for index `value` at row-major position `pos` of an index
+// tensor of shape, outside [0, size) of dimension dim (the cpu and cuda checks say the same).
+[[noreturn]] inline void throw_index_out_of_range(Napi::Env env, const std::vector<int64_t>& shape, int64_t pos, int64_t value,
+                                                  int64_t dim, int64_t size, const std::string& what) {
+  throw Napi::RangeError::New(env, what + ": index " + std::to_string(value) + " at position " + coord_str(shape, pos) +
+                                       " is out of range for dimension " + std::to_string(dim) + " of size " + std::to_string(size) +
+                                       "; indices must lie in 0.." + std::to_string(size - 1));
 }
 
 // Visits elements [i0, i1) of an n-d iteration in row-major order, giving each
