@@ -15,7 +15,7 @@ import {
   type MetricsView,
 } from "./figures/metrics.js";
 import type { LiveRegistry } from "./live.js";
-import { currentTheme, PlotRenderer } from "./renderer.js";
+import { PlotRenderer } from "./renderer.js";
 import { METRICS_MIME, type Figure, type MetricsData, type Theme } from "./types.js";
 
 export class MetricsRenderer extends PlotRenderer<MetricsData> {
@@ -69,12 +69,11 @@ export class MetricsRenderer extends PlotRenderer<MetricsData> {
       const data = this.registry ? this.registry.withStreamed(this.modelData) : this.modelData;
       this.data = data;
       const t0 = performance.now();
-      const plan = structureKey(data) === this.drawnKey ? extendPlan(data, this.view, this.drawnCounts, this.traceLengths, this.ema) : undefined;
+      const sameSeries = structureKey(data) === this.drawnKey;
+      const plan = sameSeries ? extendPlan(data, this.view, this.drawnCounts, this.traceLengths, this.ema) : undefined;
       if (!plan) {
-        if (structureKey(data) !== this.drawnKey) this.buildControls();
-        const { data: traces, layout } = this.figure(currentTheme());
-        await Plotly.react(this.graph, traces, layout);
-        this.afterDraw();
+        if (!sameSeries) this.buildControls();
+        await this.drawNow();
       } else if (plan.indices.length > 0) {
         await Plotly.extendTraces(this.graph, plan.update, plan.indices);
         this.drawnCounts = data.series.map((s) => s.value.length);

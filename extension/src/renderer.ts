@@ -65,13 +65,16 @@ export abstract class PlotRenderer<D> extends Widget implements IRenderMime.IRen
 
   /** Draws the whole figure; draws are serialised so that a later one always wins. */
   protected draw(): Promise<void> {
-    this.drawing = this.drawing.then(async () => {
-      if (this.data === undefined || this.isDisposed) return;
-      const { data, layout } = this.figure(currentTheme());
-      await Plotly.react(this.graph, data, layout, CONFIG);
-      this.afterDraw();
-    });
+    this.drawing = this.drawing.then(() => this.drawNow());
     return this.drawing;
+  }
+
+  /** The whole draw itself, for a step that already runs in the serialised queue. */
+  protected async drawNow(): Promise<void> {
+    if (this.data === undefined || this.isDisposed) return;
+    const { data, layout } = this.figure(currentTheme());
+    await Plotly.react(this.graph, data, layout, CONFIG);
+    this.afterDraw();
   }
 
   /** Hook after each full draw. */
