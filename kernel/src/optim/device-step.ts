@@ -4,20 +4,14 @@
 // launches per parameter), and the results are copied back into the
 // parameter's and the state's own storage, so every holder of them sees the update.
 import { noGrad } from "../tensor/autograd.js";
-import { kernelsFor } from "../tensor/device.js";
 import { tidy } from "../tensor/scope.js";
 import { Tensor, fmtShape } from "../tensor/tensor.js";
+import { copyInto } from "../nn/module.js";
 
-/** Overwrites dst's elements with src's (moved to dst's device and dtype first when they differ). */
+/** Overwrites dst's elements with src's (any shape of the same size; copyInto converts device and dtype). */
 export function writeInto(dst: Tensor, src: Tensor): void {
   if (dst.numel !== src.numel) throw new RangeError(`writeInto: ${fmtShape(src.shape)} does not fit ${fmtShape(dst.shape)}`);
-  tidy(() => {
-    let s = src;
-    if (s.device !== dst.device) s = s.to(dst.device);
-    if (s.dtype !== dst.dtype) s = s.to(dst.dtype);
-    if (s.shape.join(",") !== dst.shape.join(",")) s = s.reshape(dst.shape);
-    kernelsFor(dst.device).tensorCopy(s.storage.native, s.offset, s.strides, dst.storage.native, dst.offset, dst.strides, dst.shape);
-  });
+  tidy(() => copyInto(dst, src.shape.join(",") === dst.shape.join(",") ? src : src.reshape(dst.shape)));
 }
 
 export interface AdamWScalars {
