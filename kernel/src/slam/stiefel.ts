@@ -6,7 +6,7 @@
 // A point is Yt = Yᵀ: (d n) x r values, column-major; block i is the d x r
 // matrix Y_iᵀ (rows i d .. i d + d - 1). At rank r = d a rotation estimate
 // gives Yt = Rᵀ.
-import { addon } from "@nbforge/native";
+import { addon, dot } from "@nbforge/native";
 
 export type ManifoldKind = "stiefel" | "sphere";
 
@@ -30,7 +30,6 @@ interface SlamAddon {
   slamComplexLift(x: Float64Array, n: number, r: number): Float64Array;
   slamComplexLiftAdjoint(z: Float64Array, n: number, r: number): Float64Array;
   slamBlockApply(lambda: Float64Array, v: Float64Array, n: number, d: number, k: number): Float64Array;
-  slamDot(a: Float64Array, b: Float64Array): number;
   slamAxpby(alpha: number, x: Float64Array, beta: number, y: Float64Array, out?: Float64Array): Float64Array;
 }
 
@@ -85,11 +84,11 @@ export class BlockManifold {
   }
 
   inner(a: Float64Array, b: Float64Array): number {
-    return slamNative.slamDot(a, b);
+    return dot(a, b);
   }
 
   norm(a: Float64Array): number {
-    return Math.sqrt(slamNative.slamDot(a, a));
+    return Math.sqrt(dot(a, a));
   }
 
   /** alpha·x + beta·y (into out when given; out may be x or y). */

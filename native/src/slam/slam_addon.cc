@@ -6,7 +6,6 @@
 #include <cmath>
 #include <string>
 
-#include "dot.h"
 #include "registry.h"
 #include "slam/slam.h"
 
@@ -166,13 +165,6 @@ Napi::Value BlockApply(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// slamDot(a, b)
-Napi::Value Dot(const Napi::CallbackInfo& info) {
-  auto a = f64(info, 0, "slamDot", "a", -1);
-  auto b = f64(info, 1, "slamDot", "b", a.ElementLength());
-  return Napi::Number::New(info.Env(), nbforge::dot_f64(a.Data(), b.Data(), a.ElementLength()));
-}
-
 // slamAxpby(alpha, x, beta, y, out?) -> out = alpha x + beta y (out may alias x or y)
 Napi::Value Axpby(const Napi::CallbackInfo& info) {
   const char* fn = "slamAxpby";
@@ -199,7 +191,6 @@ void RegisterSlam(Napi::Env env, Napi::Object exports) {
   exports.Set("slamComplexLiftAdjoint",
               Napi::Function::New(env, ComplexLiftAdjoint, "slamComplexLiftAdjoint"));
   exports.Set("slamBlockApply", Napi::Function::New(env, BlockApply, "slamBlockApply"));
-  exports.Set("slamDot", Napi::Function::New(env, Dot, "slamDot"));
   exports.Set("slamAxpby", Napi::Function::New(env, Axpby, "slamAxpby"));
 }
 
