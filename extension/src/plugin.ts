@@ -4,6 +4,7 @@
 import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from "@jupyterlab/application";
 import { ICommandPalette, MainAreaWidget, WidgetTracker } from "@jupyterlab/apputils";
 import { INotebookTracker, type NotebookPanel } from "@jupyterlab/notebook";
+import type { Kernel } from "@jupyterlab/services";
 import { LabIcon } from "@jupyterlab/ui-components";
 import { liveChart } from "./live-chart.js";
 import { connectLiveComms } from "./live-comm.js";
@@ -25,9 +26,14 @@ const runsIcon = new LabIcon({
 });
 
 function watchNotebook(panel: NotebookPanel): void {
+  let connected: Kernel.IKernelConnection | undefined;
   const connect = () => {
     const kernel = panel.sessionContext.session?.kernel;
-    if (kernel) connectLiveComms(kernel, panel.context.path, liveRegistry);
+    // kernelChanged and ready both report the first kernel: wire each kernel once,
+    // or every iopub message of it would reach the store twice.
+    if (!kernel || kernel === connected) return;
+    connected = kernel;
+    connectLiveComms(kernel, panel.context.path, liveRegistry);
   };
   panel.sessionContext.kernelChanged.connect(connect);
   void panel.sessionContext.ready.then(connect);
