@@ -247,6 +247,13 @@ function parseG2O(text: string, source: string, connected: boolean): Problem {
       }
       return v;
     };
+    // R and t of "x y z qx qy qz qw" at fields 2..8, the quaternion normalised (VERTEX and PARAMS lines).
+    const unitPose = (): { R: Float64Array; t: Float64Array } => {
+      const q = values.slice(4, 8);
+      const norm = Math.hypot(...q);
+      if (!(norm > 0)) throw new G2OParseError(`${where}: ${tag} quaternion is zero`, lineNo);
+      return { R: quaternionToRotation(q[0] / norm, q[1] / norm, q[2] / norm, q[3] / norm), t: Float64Array.from(values.slice(1, 4)) };
+    };
     if (spec.d !== 0) {
       if (d === 0) {
         d = spec.d;
@@ -314,13 +321,7 @@ function parseG2O(text: string, source: string, connected: boolean): Problem {
         break;
       }
       case "PARAMS_SE3OFFSET": {
-        const q = values.slice(4, 8);
-        const norm = Math.hypot(...q);
-        if (!(norm > 0)) throw new G2OParseError(`${where}: PARAMS_SE3OFFSET quaternion is zero`, lineNo);
-        offsets.set(id(0, "parameter"), {
-          R: quaternionToRotation(q[0] / norm, q[1] / norm, q[2] / norm, q[3] / norm),
-          t: Float64Array.from(values.slice(1, 4)),
-        });
+        offsets.set(id(0, "parameter"), unitPose());
         break;
       }
       case "VERTEX_SE2":
@@ -333,14 +334,7 @@ function parseG2O(text: string, source: string, connected: boolean): Problem {
         if (tag === "VERTEX_SE2") {
           poseGuess.set(v, { R: rotation2(values[3]), t: Float64Array.of(values[1], values[2]), line: lineNo });
         } else {
-          const q = values.slice(4, 8);
-          const norm = Math.hypot(...q);
-          if (!(norm > 0)) throw new G2OParseError(`${where}: VERTEX_SE3:QUAT quaternion is zero`, lineNo);
-          poseGuess.set(v, {
-            R: quaternionToRotation(q[0] / norm, q[1] / norm, q[2] / norm, q[3] / norm),
-            t: Float64Array.from(values.slice(1, 4)),
-            line: lineNo,
-          });
+          poseGuess.set(v, { ...unitPose(), line: lineNo });
         }
         break;
       }
