@@ -1,7 +1,7 @@
 // Hugging Face checkpoint folders: config.json plus model.safetensors, or
 // shards listed by model.safetensors.index.json ({ weight_map: name -> file }).
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DTYPE_SIZE } from "../tensor/dtype.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { readSafetensors, writeSafetensors } from "./safetensors.js";
@@ -18,6 +18,11 @@ export function readConfigJson(dir: string): Record<string, unknown> {
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new Error(`${path}: expected a JSON object`);
   return raw as Record<string, unknown>;
+}
+
+/** A config given as the parsed object, or as a checkpoint folder (or a .json path in it) holding config.json. */
+export function configFrom(config: Record<string, unknown> | string): Record<string, unknown> {
+  return typeof config === "string" ? readConfigJson(config.endsWith(".json") ? dirname(config) : config) : config;
 }
 
 /** Every tensor of a checkpoint folder (single file or sharded), by name. */

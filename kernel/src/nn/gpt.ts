@@ -5,8 +5,7 @@
 import { Generator } from "../tensor/creation.js";
 import type { DType } from "../tensor/dtype.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { dirname } from "node:path";
-import { readCheckpointTensors, readConfigJson } from "../io/checkpoint.js";
+import { configFrom, readCheckpointTensors, readConfigJson } from "../io/checkpoint.js";
 import { attend } from "./attention.js";
 import { CausalLM, type ForwardOptions } from "./causal-lm.js";
 import { bool, checkModelType, int, num, str, type HFConfig } from "./hf-config.js";
@@ -184,8 +183,7 @@ export class GPT extends CausalLM {
 
   /** A freshly initialised model from a Hugging Face config.json: the parsed object, or a folder / file path holding it. */
   static fromConfig(config: HFConfig | string, overrides: Partial<GPTConfig> = {}): GPT {
-    const raw = typeof config === "string" ? readConfigJson(config.endsWith(".json") ? dirname(config) : config) : config;
-    return new GPT({ ...GPT.configFromHF(raw), ...overrides });
+    return new GPT({ ...GPT.configFromHF(configFrom(config)), ...overrides });
   }
 
   /** Loads a Hugging Face GPT-2 checkpoint folder (config.json + model.safetensors or shards). */

@@ -7,8 +7,7 @@
 import { Generator } from "../tensor/creation.js";
 import type { DType } from "../tensor/dtype.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { dirname } from "node:path";
-import { readCheckpointTensors, readConfigJson } from "../io/checkpoint.js";
+import { configFrom, readCheckpointTensors, readConfigJson } from "../io/checkpoint.js";
 import { attend } from "./attention.js";
 import { CausalLM, type ForwardOptions } from "./causal-lm.js";
 import { bool, checkModelType, int, num, str, type HFConfig } from "./hf-config.js";
@@ -201,8 +200,7 @@ export class Llama extends CausalLM {
 
   /** A freshly initialised model from a Hugging Face config.json: the parsed object, or a folder / file path holding it. */
   static fromConfig(config: HFConfig | string, overrides: Partial<LlamaConfig> = {}): Llama {
-    const raw = typeof config === "string" ? readConfigJson(config.endsWith(".json") ? dirname(config) : config) : config;
-    return new Llama({ ...Llama.configFromHF(raw), ...overrides });
+    return new Llama({ ...Llama.configFromHF(configFrom(config)), ...overrides });
   }
 
   /** Loads a Hugging Face Llama checkpoint folder (config.json + model.safetensors or shards). */
