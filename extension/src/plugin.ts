@@ -50,6 +50,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const charts = new WidgetTracker<MainAreaWidget<MetricsRenderer>>({ namespace: "nbforge-run" });
     const runOf = new WeakMap<MainAreaWidget<MetricsRenderer>, string>();
 
+    /** A chart in the main area, beside the notebook. */
+    const showChart = (content: MetricsRenderer, id: string, label: string) => {
+      const widget = new MainAreaWidget({ content });
+      widget.id = id;
+      widget.title.label = label;
+      widget.title.closable = true;
+      widget.title.icon = runsIcon;
+      app.shell.add(widget, "main", { mode: "split-right" });
+      return widget;
+    };
+
     const openRun = (id: string) => {
       const existing = charts.find((w) => runOf.get(w) === id);
       if (existing) {
@@ -58,24 +69,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
       const run = liveRegistry.get(id);
       const data = run?.data ?? { series: [], live: { id, status: "running" as const, startedAt: Date.now() } };
-      const widget = new MainAreaWidget({ content: liveChart(liveRegistry, data) });
-      widget.id = `nbforge-run-${id}`;
-      widget.title.label = run ? `${run.title} (${run.notebook || "kernel"})` : "Training run";
-      widget.title.closable = true;
-      widget.title.icon = runsIcon;
+      const widget = showChart(liveChart(liveRegistry, data), `nbforge-run-${id}`, run ? `${run.title} (${run.notebook || "kernel"})` : "Training run");
       runOf.set(widget, id);
-      app.shell.add(widget, "main", { mode: "split-right" });
       void charts.add(widget);
       return widget;
     };
 
     const compare = (ids: string[]) => {
-      const widget = new MainAreaWidget({ content: liveChart(liveRegistry, model.compare(ids)) });
-      widget.id = `nbforge-compare-${Date.now()}`;
-      widget.title.label = "Compare runs";
-      widget.title.closable = true;
-      widget.title.icon = runsIcon;
-      app.shell.add(widget, "main", { mode: "split-right" });
+      showChart(liveChart(liveRegistry, model.compare(ids)), `nbforge-compare-${Date.now()}`, "Compare runs");
     };
 
     const panel = new RunsPanel(model, openRun, (ids) => void app.commands.execute(COMMANDS.compare, { ids }));
