@@ -52,7 +52,7 @@ describe(`cuda device status: ${why}`, () => {
     expect(() => tensor([1]).to("cuda:1" as Device)).toThrow('to: unknown device "cuda:1"; expected "cpu" or "cuda"');
   });
 
-  test("every native kernel the ops call through kernelsFor()/nativeFor() has a cuda twin", () => {
+  test("every native kernel the ops call through kernelsFor() has a cuda twin", () => {
     // The emulation test (emulated.test.ts) runs the cpu natives for "cuda", so it
     // cannot notice a kernel missing from addon.cudaKernels; this can.
     const dir = fileURLToPath(new URL("../../../kernel/src/tensor/", import.meta.url));
@@ -60,7 +60,7 @@ describe(`cuda device status: ${why}`, () => {
     const used = new Set<string>();
     for (const f of files) {
       const text = readFileSync(join(dir, f), "utf8");
-      for (const m of text.matchAll(/(?:kernelsFor\([^)]*\)|nativeFor\([^)]*\))\.(tensor\w+)/g)) used.add(m[1]);
+      for (const m of text.matchAll(/kernelsFor\([^)]*\)\.(tensor\w+)/g)) used.add(m[1]);
     }
     expect(used.size).toBeGreaterThan(20);
     const kernels = addon.cudaKernels as unknown as Record<string, unknown>;

@@ -8,6 +8,8 @@ import { addon } from "@nbforge/native";
 import type { NativeStorage, TensorNative } from "./native.js";
 import type { NativeNN } from "./native-nn.js";
 import type { IndexingNative } from "./native-indexing.js";
+import type { NativeLinear } from "./ops/linear.js";
+import type { NativeRotary } from "./ops/rotary.js";
 
 export type Device = "cpu" | "cuda";
 export const DEVICES: readonly Device[] = ["cpu", "cuda"];
@@ -26,7 +28,7 @@ export interface CudaStatus {
 }
 
 /** All kernels one device offers, under the CPU kernels' names. */
-export type DeviceKernels = TensorNative & NativeNN & IndexingNative;
+export type DeviceKernels = TensorNative & NativeNN & IndexingNative & NativeLinear & NativeRotary;
 
 interface CudaAddon {
   cudaInfo(libraryPath?: string): CudaStatus & { library: string };
@@ -99,16 +101,6 @@ export function kernelsFor(device: Device): DeviceKernels {
   if (device === "cpu" || emulated) return native;
   requireCuda("cuda kernels");
   return native.cudaKernels;
-}
-
-/**
- * The device's version of a native kernel set typed elsewhere (cpu: that set on
- * the addon; cuda: addon.cudaKernels, which has every cpu kernel's name).
- */
-export function nativeFor<K>(device: Device, cpuKernels: K): K {
-  if (device === "cpu" || emulated) return cpuKernels;
-  requireCuda("cuda kernels");
-  return native.cudaKernels as unknown as K;
 }
 
 /** A new native storage on the device. */

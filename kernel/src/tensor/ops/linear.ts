@@ -4,21 +4,20 @@
 // replaces matmul + broadcast add: the bias rides in the GEMM's accumulator,
 // the weight gradient is one GEMM straight into W's layout, and the bias
 // gradient is a column sum rather than a generic reduction.
-import { addon } from "@nbforge/native";
 import { computeType, isFloat } from "../dtype.js";
 import type { NativeStorage } from "../native.js";
 import { Tensor, asContiguous, castRaw, fmtShape } from "../tensor.js";
 import { allDevices, defineOp } from "./registry.js";
-import { nativeFor } from "../device.js";
+import { kernelsFor } from "../device.js";
 
 type S = NativeStorage;
-interface NativeLinear {
+/** @internal the linear kernels (each device's set in device.ts has them). */
+export interface NativeLinear {
   tensorLinear(x: S, xOff: number, w: S, wOff: number, outIn: boolean, b: S | null, bOff: number, out: S, outOff: number,
     rows: number, nin: number, nout: number): void;
   tensorLinearBackward(x: S, xOff: number, w: S, wOff: number, outIn: boolean, gy: S, gyOff: number, gx: S | null, gw: S | null, gb: S | null,
     rows: number, nin: number, nout: number): void;
 }
-const nl = addon as unknown as NativeLinear;
 
 export type LinearLayout = "out_in" | "in_out";
 interface LinearAttrs { outIn: boolean; hasBias: boolean }
@@ -55,7 +54,7 @@ const linearOp = defineOp<LinearAttrs>({
       const b = a.hasBias ? ops[2] : null;
       const { nin, nout, rows } = sizes(x, w, a.outIn);
       const out = Tensor.empty(spec.shape, ct, false, x.device);
-      nativeFor(x.device, nl).tensorLinear(x.storage.native, x.offset, w.storage.native, w.offset, a.outIn, b?.storage.native ?? null, b?.offset ?? 0,
+      kernelsFor(x.device).tensorLinear(x.storage.native, x.offset, w.storage.native, w.offset, a.outIn, b?.storage.native ?? null, b?.offset ?? 0,
         out.storage.native, 0, rows, nin, nout);
       ops.forEach((t, i) => { if (t !== inputs[i]) t.dispose(); });
       if (ct === spec.dtype) return out;
@@ -72,7 +71,7 @@ const linearOp = defineOp<LinearAttrs>({
     const gx = needs[0] ? Tensor.empty(inputs[0].shape, ct, false, x.device) : null;
     const gw = needs[1] ? Tensor.empty(inputs[1].shape, ct, false, x.device) : null;
     const gb = a.hasBias && needs[2] ? Tensor.empty([nout], ct, false, x.device) : null;
-    nativeFor(x.device, nl).tensorLinearBackward(x.storage.native, x.offset, w.storage.native, w.offset, a.outIn, gy.storage.native, gy.offset,
+    kernelsFor(x.device).tensorLinearBackward(x.storage.native, x.offset, w.storage.native, w.offset, a.outIn, gy.storage.native, gy.offset,
       gx?.storage.native ?? null, gw?.storage.native ?? null, gb?.storage.native ?? null, rows, nin, nout);
     if (x !== inputs[0]) x.dispose();
     if (w !== inputs[1]) w.dispose();

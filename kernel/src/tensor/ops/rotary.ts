@@ -2,19 +2,18 @@
 // embedding) in one native pass each way (native/src/tensor/rotary.cc), for
 // x [B, H, T, D] and tables cos, sin [B or 1, 1, T, D]. The tables get no
 // gradient (they are functions of the positions).
-import { addon } from "@nbforge/native";
 import { computeType, isFloat } from "../dtype.js";
 import type { NativeStorage } from "../native.js";
 import { Tensor, asContiguous, castRaw, fmtShape } from "../tensor.js";
 import { allDevices, defineOp } from "./registry.js";
-import { nativeFor } from "../device.js";
+import { kernelsFor } from "../device.js";
 
 type S = NativeStorage;
-interface NativeRotary {
+/** @internal the rotary kernel (each device's set in device.ts has it). */
+export interface NativeRotary {
   tensorRotary(backward: boolean, x: S, xOff: number, cos: S, cosOff: number, sin: S, sinOff: number, out: S, outOff: number,
     batch: number, heads: number, time: number, dim: number, tableBatch: number): void;
 }
-const nr = addon as unknown as NativeRotary;
 
 /** Runs the kernel over contiguous compute-type copies; returns a tensor of dtype. */
 function run(backward: boolean, x0: Tensor, cos0: Tensor, sin0: Tensor, dtype: Tensor["dtype"]): Tensor {
@@ -22,7 +21,7 @@ function run(backward: boolean, x0: Tensor, cos0: Tensor, sin0: Tensor, dtype: T
   const [x, cos, sin] = [x0, cos0, sin0].map((t) => asContiguous(t, ct));
   const [B, H, T, D] = x.shape;
   const out = Tensor.empty(x.shape, ct, false, x.device);
-  nativeFor(x.device, nr).tensorRotary(backward, x.storage.native, x.offset, cos.storage.native, cos.offset, sin.storage.native, sin.offset, out.storage.native, 0,
+  kernelsFor(x.device).tensorRotary(backward, x.storage.native, x.offset, cos.storage.native, cos.offset, sin.storage.native, sin.offset, out.storage.native, 0,
     B, H, T, D, cos.shape[0]);
   for (const [t, orig] of [[x, x0], [cos, cos0], [sin, sin0]] as const) if (t !== orig) t.dispose();
   if (ct === dtype) return out;
