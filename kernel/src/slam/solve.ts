@@ -21,6 +21,7 @@ import { BlockManifold, rotationsToPoint } from "./stiefel.js";
 import { riemannianTrustRegion, type Preconditioner, type QuadraticForm, type TrustRegionOptions } from "./trust-region.js";
 import { sparseCholesky, type SparseCholeskyBackend } from "../linalg/sparse-cholesky.js";
 import { NotPositiveDefiniteError } from "../linalg/dense.js";
+import type { SparseMatrix } from "../linalg/sparse.js";
 import type { Estimate, Problem } from "./problem.js";
 
 export type Relaxation = "real" | "complex";
@@ -53,6 +54,7 @@ export interface SolveOptions {
    */
   initial?: "chordal" | "chordal-rotations" | "problem" | Estimate;
   /** Preconditioner: "data" (exact regularised Q⁻¹; the default with landmarks) or "connection" (SE-Sync's L(G̃ρ); the default for pose graphs). */
+  preconditioner?: "data" | "connection";
   /**
    * Switch to the Newton-like preconditioner (Q − Λ + σI)⁻¹ where it factors
    * (default false: on the benchmark files it saved few tCG steps for the cost
@@ -61,7 +63,6 @@ export interface SolveOptions {
   newton?: boolean;
   /** σ of the Newton preconditioner relative to the mean cost per pose (default 1e-4). */
   newtonShift?: number;
-  preconditioner?: "data" | "connection";
   /**
    * Priors on poses (rotation and position in a world frame, with weights):
    * measurements from an anchored world pose. The estimate is then in world
@@ -136,13 +137,16 @@ const LOOSE_GRADIENT_TOLERANCE = 1e-4;
  *    translations, so tCG needs few iterations on landmark problems;
  *  - "connection": (L(G̃ρ) + σI)⁻¹, SE-Sync's choice, cheaper per product.
  */
+/** SE-Sync's regularising shift for a preconditioner's factor: λ_max / 1e6, with Gershgorin's bound for λ_max. */
+const regularisingShift = (m: SparseMatrix): number => Math.max(gershgorinBound(m), 1e-12) * 1e-6;
+
 function makePreconditioner(dm: DataMatrix, kind: "data" | "connection", backend: SparseCholeskyBackend): Preconditioner {
   if (kind === "connection") {
     const L = dm.connectionLaplacian;
-    const factor = sparseCholesky(L, { shift: Math.max(gershgorinBound(L), 1e-12) * 1e-6, backend });
+    const factor = sparseCholesky(L, { shift: regularisingShift(L), backend });
     return (v, k) => factor.solveMany(v, k);
   }
-  const solver = dm.factorShifted(null, Math.max(gershgorinBound(dm.rotationBlock), 1e-12) * 1e-6, backend);
+  const solver = dm.factorShifted(null, regularisingShift(dm.rotationBlock), backend);
   return (v, k) => solver.solveMany(v, k);
 }
 
@@ -251,7 +255,8 @@ export function solve(problem: Problem, options: SolveOptions = {}): SolveResult
   const r0rotations = initialRotations(problem, dm, options);
   times.initialisation = seconds(start);
   const q: QuadraticForm = (x, k) => dm.applyQ(x, k);
-  const f0 = new BlockManifold("stiefel", n, d, d).inner(rotationsToPoint(r0rotations, n, d, d), q(rotationsToPoint(r0rotations, n, d, d), d));
+  const y0d = rotationsToPoint(r0rotations, n, d, d);
+  const f0 = new BlockManifold("stiefel", n, d, d).inner(y0d, q(y0d, d));
   report({ stage: "initialisation", cost: f0, message: `chordal initialisation, f = ${f0.toPrecision(10)} (${times.initialisation.toFixed(3)} s)` });
 
   // Gradient norms scale with the cost; an absolute tolerance would be too strict on some files, too loose on others.
@@ -343,10 +348,7 @@ export function solve(problem: Problem, options: SolveOptions = {}): SolveResult
     }
     if (realCert === undefined) {
       start = performance.now();
-      const stair = runStaircase("real", q, y0, (y, r) => {
-        const c = certifyRotations(dm, y, r, certifyOptions);
-        return { certified: c.certified, lambdaMin: c.lambdaMin, descentDirection: c.descentDirection };
-      }, precondition);
+      const stair = runStaircase("real", q, y0, (y, r) => certifyRotations(dm, y, r, certifyOptions), precondition);
       times.optimize += seconds(start);
       rank = stair.rank;
       realCert = roundAndCertify(stair.y, stair.rank);
@@ -361,8 +363,7 @@ export function solve(problem: Problem, options: SolveOptions = {}): SolveResult
     start = performance.now();
     const qc = complexForm(q, n);
     // Two lifted matrices: the preconditioner's factor must survive the certificates' refactorisations.
-    const sigma = Math.max(gershgorinBound(dm.rotationBlock), 1e-12) * 1e-6;
-    const preconditionerFactor = new LiftedMatrix(dm, "complex", backend).factor(null, sigma);
+    const preconditionerFactor = new LiftedMatrix(dm, "complex", backend).factor(null, regularisingShift(dm.rotationBlock));
     const pc: Preconditioner = (v, k) => preconditionerFactor.solveMany(v, k);
     const certificateMatrix = (liftedMatrices.complex ??= new LiftedMatrix(dm, "complex", backend));
     const complexOptions = { eta: options.certify?.eta, seed: options.certify?.seed };
