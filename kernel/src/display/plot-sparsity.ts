@@ -8,11 +8,6 @@ import { escapeXml, r, svgDocument, viridis } from "./svg.js";
 /** Weights larger than this many cells are block-averaged (of |w|) before they travel. */
 const MAX_WEIGHT_CELLS = 256 * 256;
 
-function maskByte(layer: SparsityLayerInput, i: number, packed: Uint8Array | undefined): number {
-  if (packed) return (packed[i >> 3] >> (i & 7)) & 1;
-  return (layer.mask as ArrayLike<number>)[i] ? 1 : 0;
-}
-
 /** Bit-packs (LSB first) a row-major 0/1 mask. */
 export function packBits(bits: ArrayLike<number>): Uint8Array {
   const out = new Uint8Array(Math.ceil(bits.length / 8));
@@ -68,15 +63,15 @@ function downsampleWeights(layer: SparsityLayerInput): { weights: number[]; shap
 export function toSparsityLayer(layer: SparsityLayerInput, index = 0): SparsityLayerData {
   validate(layer, index);
   const size = layer.rows * layer.cols;
-  const packed = layer.mask instanceof Uint8Array || Array.isArray(layer.mask) ? undefined : layer.mask.packed;
-  const bits = packed ?? packBits(layer.mask as ArrayLike<number>);
+  const bits = layer.mask instanceof Uint8Array || Array.isArray(layer.mask) ? packBits(layer.mask) : layer.mask.packed;
   let kept = 0;
   const patterns: { [bits: string]: number } = {};
   for (let row = 0; row < layer.rows; row++) {
     for (let g = 0; g < layer.cols; g += layer.m) {
       let pattern = 0;
       for (let k = 0; k < layer.m; k++) {
-        if (maskByte(layer, row * layer.cols + g + k, packed)) {
+        const i = row * layer.cols + g + k;
+        if ((bits[i >> 3] >> (i & 7)) & 1) {
           pattern |= 1 << k;
           kept++;
         }
