@@ -1,23 +1,17 @@
 // Hugging Face checkpoint folders: config.json plus model.safetensors, or
 // shards listed by model.safetensors.index.json ({ weight_map: name -> file }).
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DTYPE_SIZE } from "../tensor/dtype.js";
 import type { Tensor } from "../tensor/tensor.js";
+import { readJsonObject } from "./json.js";
 import { readSafetensors, writeSafetensors } from "./safetensors.js";
 
 /** config.json of a checkpoint folder as a plain object. */
 export function readConfigJson(dir: string): Record<string, unknown> {
   const path = join(dir, "config.json");
   if (!existsSync(path)) throw new Error(`${dir}: no config.json; a Hugging Face checkpoint folder holds config.json and model.safetensors`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new Error(`${path}: expected a JSON object`);
-  return raw as Record<string, unknown>;
+  return readJsonObject(path);
 }
 
 /** A config given as the parsed object, or as a checkpoint folder (or a .json path in it) holding config.json. */
@@ -31,7 +25,7 @@ export function readCheckpointTensors(dir: string): Record<string, Tensor> {
   if (existsSync(single)) return readSafetensors(single).tensors;
   const indexPath = join(dir, "model.safetensors.index.json");
   if (existsSync(indexPath)) {
-    const index = JSON.parse(readFileSync(indexPath, "utf8")) as { weight_map?: Record<string, string> };
+    const index = readJsonObject(indexPath) as { weight_map?: Record<string, string> };
     if (index.weight_map === undefined || typeof index.weight_map !== "object") throw new Error(`${indexPath}: missing "weight_map" (tensor name -> shard file)`);
     const byFile = new Map<string, string[]>();
     for (const [name, file] of Object.entries(index.weight_map)) {

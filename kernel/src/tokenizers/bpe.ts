@@ -6,20 +6,10 @@
 import { Tokenizer } from "@huggingface/tokenizers";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { readJsonObject } from "../io/json.js";
 import type { DecodeOptions, EncodeOptions, TextTokenizer } from "./tokenizer.js";
 
 type Json = Record<string, unknown>;
-
-function readJson(path: string): Json {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new Error(`${path}: not readable JSON (${(e as Error).message})`);
-  }
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new Error(`${path}: expected a JSON object`);
-  return raw as Json;
-}
 
 /** The token string of a special-token entry in tokenizer_config.json (a string or { content }). */
 function tokenContent(v: unknown): string | null {
@@ -54,13 +44,13 @@ export class BPETokenizer implements TextTokenizer {
   /** Reads tokenizer.json (+ tokenizer_config.json), or GPT-2's vocab.json + merges.txt, from a local folder. */
   static fromDir(dir: string): BPETokenizer {
     const configPath = join(dir, "tokenizer_config.json");
-    const config = existsSync(configPath) ? readJson(configPath) : {};
+    const config = existsSync(configPath) ? readJsonObject(configPath) : {};
     const tjPath = join(dir, "tokenizer.json");
-    if (existsSync(tjPath)) return new BPETokenizer(readJson(tjPath), config);
+    if (existsSync(tjPath)) return new BPETokenizer(readJsonObject(tjPath), config);
     const vocabPath = join(dir, "vocab.json");
     const mergesPath = join(dir, "merges.txt");
     if (existsSync(vocabPath) && existsSync(mergesPath)) {
-      const vocab = readJson(vocabPath) as Record<string, number>;
+      const vocab = readJsonObject(vocabPath) as Record<string, number>;
       const merges = parseMerges(readFileSync(mergesPath, "utf8"), mergesPath);
       // GPT-2's folders name "<|endoftext|>" as BOS/EOS/UNK; keep whatever the config says, else that default.
       const eos = tokenContent(config.eos_token) ?? ("<|endoftext|>" in vocab ? "<|endoftext|>" : null);

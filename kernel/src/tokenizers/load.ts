@@ -1,6 +1,7 @@
 // loadTokenizer(dir): whichever tokenizer a local folder holds.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { readJsonObject } from "../io/json.js";
 import { BPETokenizer } from "./bpe.js";
 import { CHAR_TOKENIZER_FILE, CharTokenizer, type CharTokenizerFile } from "./char.js";
 import type { TextTokenizer } from "./tokenizer.js";
@@ -13,13 +14,7 @@ export function loadTokenizer(dir: string): TextTokenizer {
   if (!existsSync(dir)) throw new Error(`loadTokenizer: folder ${dir} does not exist`);
   const charPath = join(dir, CHAR_TOKENIZER_FILE);
   if (existsSync(charPath)) {
-    let f: CharTokenizerFile;
-    try {
-      f = JSON.parse(readFileSync(charPath, "utf8")) as CharTokenizerFile;
-    } catch (e) {
-      throw new Error(`${charPath}: not readable JSON (${(e as Error).message})`);
-    }
-    return CharTokenizer.fromJSON(f, charPath);
+    return CharTokenizer.fromJSON(readJsonObject(charPath) as unknown as CharTokenizerFile, charPath);
   }
   return BPETokenizer.fromDir(dir);
 }
