@@ -21,6 +21,7 @@
 import type { Estimate, Problem } from "./problem.js";
 import { buildDataMatrix, rotationsToColumns, type DataMatrix, type ReusableShiftedSolver, type ShiftedSolver } from "./data-matrix.js";
 import { checkEstimate, cost as fullCost } from "./cost.js";
+import { slamNative } from "./stiefel.js";
 import { lobpcgMin } from "../linalg/lobpcg.js";
 import { NotPositiveDefiniteError } from "../linalg/dense.js";
 import type { SparseCholeskyBackend } from "../linalg/sparse-cholesky.js";
@@ -173,16 +174,12 @@ export function certifyRotations(dataMatrix: DataMatrix, Yt: Float64Array, r: nu
       dual += lambda[i * dd + a * d + a];
     }
   }
+  // S X = Q X − blockdiag(Λ) X for X of dn×k values (into qx).
+  const minusLambda = (qx: Float64Array, x: Float64Array, k: number): Float64Array =>
+    slamNative.slamAxpby(1, qx, -1, slamNative.slamBlockApply(lambda, x, n, d, k), qx);
+  const residual = minusLambda(qy, Yt, r);
   let stationarity = 0;
-  for (let c = 0; c < r; c++) {
-    for (let i = 0; i < n; i++) {
-      for (let a = 0; a < d; a++) {
-        let s = qy[i * d + a + c * dn];
-        for (let b = 0; b < d; b++) s -= lambda[i * dd + a * d + b] * Yt[i * d + b + c * dn];
-        stationarity += s * s;
-      }
-    }
-  }
+  for (const v of residual) stationarity += v * v;
   stationarity = Math.sqrt(stationarity);
   const tMultipliers = seconds(started);
 
@@ -223,19 +220,7 @@ export function certifyRotations(dataMatrix: DataMatrix, Yt: Float64Array, r: nu
 
   // 2. LOBPCG for λ_min(S), preconditioned by the shifted factor.
   const eigenStart = performance.now();
-  const applyS = (x: Float64Array, k: number): Float64Array => {
-    const y = dataMatrix.applyQ(x, k);
-    for (let c = 0; c < k; c++) {
-      for (let i = 0; i < n; i++) {
-        for (let a = 0; a < d; a++) {
-          let s = 0;
-          for (let b = 0; b < d; b++) s += lambda[i * dd + a * d + b] * x[i * d + b + c * dn];
-          y[i * d + a + c * dn] -= s;
-        }
-      }
-    }
-    return y;
-  };
+  const applyS = (x: Float64Array, k: number): Float64Array => minusLambda(dataMatrix.applyQ(x, k), x, k);
   const precondition = solver;
   const eig = lobpcgMin(
     { n: dn, apply: (x, y) => y.set(applyS(x, 1)), applyMany: applyS },
