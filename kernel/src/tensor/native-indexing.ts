@@ -1,6 +1,6 @@
 // Typed face of the indexing, sampling and quantization kernels
-// (native/src/tensor/indexing.cc, sampling.cc, quantize.cc).
-import { addon } from "@nbforge/native";
+// (native/src/tensor/indexing.cc, sampling.cc, quantize.cc); called through
+// kernelsFor(device) (device.ts).
 import type { NativeStorage as S } from "./native.js";
 
 type Dims = readonly number[];
@@ -16,5 +16,3 @@ export interface IndexingNative {
   tensorQuantize(bits: 8 | 4, x: S, xOff: number, n: number, block: number, data: S, scales: S): void;
   tensorDequantize(bits: 8 | 4, data: S, dataOff: number, scales: S, scalesOff: number, n: number, block: number, out: S): void;
 }
-
-export const nx = addon as unknown as IndexingNative;

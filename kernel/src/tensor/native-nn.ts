@@ -1,7 +1,7 @@
 // Typed face of the neural-network kernels (native/src/tensor/norm.cc,
 // embedding.cc, loss.cc, attention.cc): fused norms, embedding lookup,
-// cross-entropy, dropout mask, scaled-dot-product attention.
-import { addon } from "@nbforge/native";
+// cross-entropy, dropout mask, scaled-dot-product attention; called through
+// kernelsFor(device) (device.ts).
 import type { NativeStorage } from "./native.js";
 
 type S = NativeStorage;
@@ -28,5 +28,3 @@ export interface NativeNN {
   tensorAttentionBackward(q: S, qOff: number, k: S, kOff: number, v: S, vOff: number, mask: S | null, maskOff: number,
     go: S, goOff: number, gq: S, gk: S, gv: S, batch: number, lq: number, lk: number, d: number, dv: number, scale: number, causal: boolean): void;
 }
-
-export const nn = addon as unknown as NativeNN;
