@@ -8,11 +8,11 @@
 // Screenshots go to tests/browser/test-artefacts/ (git-ignored).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
+import { pickFreePorts } from "nbforge/client";
 import { bundlePage, chromiumMissing, launchChromium } from "nbforge-jupyterlab/testing/browser.mjs";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
@@ -27,17 +27,6 @@ function jupyterServerMissing(): string | undefined {
 const missing = chromiumMissing() ?? jupyterServerMissing();
 if (missing) console.warn(`tests/browser skipped: ${missing}`);
 const describeBrowser = missing ? describe.skip : describe;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForServer(url: string, server: ChildProcess, log: () => string): Promise<void> {
   const deadline = Date.now() + 30_000;
@@ -85,7 +74,7 @@ describeBrowser("JupyterLab renderers in chromium against jupyter_server", () =>
     if (install.status !== 0) throw new Error(`nbforge install --prefix failed: ${install.stderr}`);
     const statics = join(work, "static");
     await bundlePage(join(REPO, "tests", "browser", "page", "main.mjs"), statics, "nbforge-e2e");
-    const port = await freePort();
+    const [port] = await pickFreePorts(1);
     const token = "nbforge-e2e";
     const root = join(work, "root");
     mkdirSync(root);
