@@ -3,4 +3,3 @@ export declare const CHROMIUM: string;
 export declare function chromiumMissing(): string | undefined;
 export declare function bundlePage(entry: string, outDir: string, name?: string): Promise<string>;
 export declare function launchChromium(extraArgs?: string[]): Promise<Browser>;
-export declare function ensureDir(path: string): string;

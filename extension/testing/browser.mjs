@@ -3,7 +3,7 @@
 // renderers with esbuild, and launches Debian's headless chromium through
 // playwright-core. Nothing is downloaded: the browser is the system's.
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
 
@@ -43,9 +43,4 @@ export async function bundlePage(entry, outDir, name = "index") {
  */
 export function launchChromium(extraArgs = []) {
   return chromium.launch({ executablePath: CHROMIUM, args: ["--disable-background-networking", "--disable-dev-shm-usage", ...extraArgs] });
-}
-
-export function ensureDir(path) {
-  mkdirSync(dirname(path), { recursive: true });
-  return path;
 }
