@@ -95,6 +95,12 @@ export class LoRALinear extends Module implements Projection {
   }
 }
 
+/** Registers m in place of the module at a dotted path of model. */
+function replaceAt(model: Module, path: string, m: Module): void {
+  const cut = path.lastIndexOf(".");
+  model.getSubmodule(cut < 0 ? "" : path.slice(0, cut)).registerModule(path.slice(cut + 1), m);
+}
+
 function matches(path: string, targets: readonly string[] | RegExp): boolean {
   if (targets instanceof RegExp) return targets.test(path);
   const last = path.split(".").pop() as string;
@@ -109,9 +115,7 @@ export function applyLoRA(model: Module, options: LoRAOptions): string[] {
   const adapted: string[] = [];
   for (const [path, m] of model.namedModules()) {
     if (path === "" || !(m instanceof Linear || m instanceof Conv1D) || !matches(path, options.targets)) continue;
-    const cut = path.lastIndexOf(".");
-    const parent = model.getSubmodule(cut < 0 ? "" : path.slice(0, cut));
-    parent.registerModule(path.slice(cut + 1), new LoRALinear(m, options));
+    replaceAt(model, path, new LoRALinear(m, options));
     adapted.push(path);
   }
   if (adapted.length === 0) {
@@ -159,8 +163,7 @@ export function mergeAndUnload(model: Module): string[] {
     }
     for (const [, t] of m.child("lora_A").namedParameters()) t.dispose();
     for (const [, t] of m.child("lora_B").namedParameters()) t.dispose();
-    const cut = path.lastIndexOf(".");
-    model.getSubmodule(cut < 0 ? "" : path.slice(0, cut)).registerModule(path.slice(cut + 1), plain);
+    replaceAt(model, path, plain);
     done.push(path);
   }
   return done;
