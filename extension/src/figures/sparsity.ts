@@ -24,14 +24,12 @@ export function decodeMask(layer: SparsityLayerData): Uint8Array {
   if (packed.length * 8 < size) {
     throw new Error(`sparsity layer "${layer.name}": maskBits holds ${packed.length * 8} bits for ${layer.rows}×${layer.cols} weights`);
   }
-  const out = new Uint8Array(size);
-  for (let i = 0; i < size; i++) out[i] = (packed[i >> 3] >> (i & 7)) & 1;
-  return out;
+  return unpackBits(packed, size);
 }
 
 /** Pattern bits as the group reads left to right (the kernel's summary uses the same labels). */
 export { patternString as patternLabel } from "nbforge/dist/display/plot-sparsity.js";
-import { patternString as patternLabel } from "nbforge/dist/display/plot-sparsity.js";
+import { patternString as patternLabel, unpackBits } from "nbforge/dist/display/plot-sparsity.js";
 
 /** The histogram's bars, most frequent first. */
 export function patternHistogram(layer: SparsityLayerData): { labels: string[]; counts: number[] } {
