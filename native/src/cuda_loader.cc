@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 
+#include "../cuda/nbforge_cuda.h"
 #include "cuda_api.h"
 #include "registry.h"
 
@@ -94,9 +95,9 @@ Probe probe(const std::string& library) {
     p.reason = "built, but " + library + " lacks the nbf_cuda_* entry points; rebuild with native/cuda/build.sh";
     return p;
   }
-  if (abi() != 2) {
+  if (abi() != NBF_CUDA_ABI_VERSION) {
     p.reason = "built, but " + library + " has ABI version " + std::to_string(abi()) +
-               " and this addon expects 2; rebuild with npm install";
+               " and this addon expects " + std::to_string(NBF_CUDA_ABI_VERSION) + "; rebuild with npm install";
     return p;
   }
   p.devices = available();
