@@ -14,7 +14,7 @@
 // Newton preconditioner (S + σI)⁻¹, the inverse of the Riemannian Hessian's
 // matrix near a minimiser.
 import { SparseMatrix } from "../linalg/sparse.js";
-import { sparseCholesky, type SparseCholeskyBackend, type SparseCholeskyFactor } from "../linalg/sparse-cholesky.js";
+import { schurComplementSolver, sparseCholesky, type SparseCholeskyBackend, type SparseCholeskyFactor } from "../linalg/sparse-cholesky.js";
 import type { DataMatrix } from "./data-matrix.js";
 
 export interface LiftedSolver {
@@ -158,19 +158,7 @@ export class LiftedMatrix {
     const a = SparseMatrix.fromCsr(this.size, this.size, this.#indptr, this.#indices, values, { symmetric: true });
     if (this.#factor === null) this.#factor = sparseCholesky(a, { backend: this.#backend });
     else this.#factor.refactor(a, 0);
-    const factor = this.#factor;
-    const { size, rows } = this;
-    const offset = this.#offset;
-    return {
-      solveMany(b: Float64Array, cols: number): Float64Array {
-        const rhs = new Float64Array(size * cols);
-        for (let c = 0; c < cols; c++) rhs.set(b.subarray(c * rows, (c + 1) * rows), c * size + offset);
-        const sol = factor.solveMany(rhs, cols);
-        const out = new Float64Array(rows * cols);
-        for (let c = 0; c < cols; c++) out.set(sol.subarray(c * size + offset, (c + 1) * size), c * rows);
-        return out;
-      },
-    };
+    return { solveMany: schurComplementSolver(this.#factor, this.#offset) };
   }
 }
 
