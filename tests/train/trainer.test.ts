@@ -2,7 +2,7 @@
 // parameters to an uninterrupted run (dropout on, gradient accumulation,
 // clipping, a warmup+cosine schedule, a shuffling loader crossing epochs);
 // gradient accumulation equals one big batch; hooks and callbacks fire.
-import { AdamW, SGD, ArrayDataset, fit, DataLoader, GPT, Module, Trainer, WarmupCosineLR, crossEntropy, tensor, zeros, type Batch, type StepLog, type Tensor } from "nbforge";
+import { AdamW, SGD, ArrayDataset, fit, DataLoader, GPT, Llama, Module, rngState, loadRngState, Trainer, WarmupCosineLR, crossEntropy, tensor, zeros, type Batch, type StepLog, type Tensor } from "nbforge";
 import { emulateCudaForTests } from "nbforge/dist/tensor/device.js";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -170,5 +170,19 @@ describe("Trainer on the device path (cuda emulated on the cpu)", () => {
       emulateCudaForTests(was);
     }
     expect(cpu[5]).toBeLessThan(cpu[0]);
+  });
+});
+
+describe("random state of models", () => {
+  test("a Llama's dropout generator is part of rngState, so restoring it repeats the same masks", () => {
+    const model = new Llama({ vocabSize: 30, hiddenSize: 16, intermediateSize: 24, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, attentionDropout: 0.5, seed: 3 });
+    model.train();
+    const ids = tensor([[1, 2, 3, 4, 5, 6]], { dtype: "int64" });
+    const saved = rngState(model);
+    const first = Array.from(model.forward(ids).data() as Float32Array);
+    const second = Array.from(model.forward(ids).data() as Float32Array);
+    expect(second).not.toEqual(first); // the masks differ from call to call...
+    loadRngState(model, saved);
+    expect(Array.from(model.forward(ids).data() as Float32Array)).toEqual(first); // ...and a restored state repeats them
   });
 });

@@ -140,15 +140,16 @@ export class LlamaModel extends Module {
 export class Llama extends CausalLM {
   readonly config: Readonly<Resolved>;
   private readonly rotary: RotaryTables;
-  private readonly gen: Generator;
+  /** Draws dropout masks (attention and residual); named `generator` so a checkpoint (train/rng.ts) saves and restores it. */
+  readonly generator: Generator;
   constructor(config: LlamaConfig) {
     super();
     const c = resolve(config);
     this.config = c;
-    this.gen = new Generator(c.seed);
+    this.generator = new Generator(c.seed);
     this.rotary = new RotaryTables(c.headDim, c.ropeTheta, c.ropeScaling, c.dtype === "float64" ? "float64" : "float32");
-    const body = this.registerModule("model", new LlamaModel(c, this.gen));
-    this.addHeads(body.child<Embedding>("embed_tokens"), { tie: c.tieWordEmbeddings, valueHead: c.valueHead, std: c.initializerRange, generator: this.gen, dtype: c.dtype });
+    const body = this.registerModule("model", new LlamaModel(c, this.generator));
+    this.addHeads(body.child<Embedding>("embed_tokens"), { tie: c.tieWordEmbeddings, valueHead: c.valueHead, std: c.initializerRange, generator: this.generator, dtype: c.dtype });
   }
 
   get numLayers(): number { return this.config.numHiddenLayers; }
@@ -161,7 +162,7 @@ export class Llama extends CausalLM {
     const inp = this.bodyInput(ids, options, null, dtype);
     const rope = this.rotary.lookup(inp.positions);
     let x = body.child<Embedding>("embed_tokens").forward(ids);
-    for (const layer of body.child<ModuleList<LlamaDecoderLayer>>("layers")) x = layer.forward(x, rope, inp.mask, inp.cache, this.gen);
+    for (const layer of body.child<ModuleList<LlamaDecoderLayer>>("layers")) x = layer.forward(x, rope, inp.mask, inp.cache, this.generator);
     return body.child<RMSNorm>("norm").forward(x);
   }
 
