@@ -31,6 +31,7 @@
 // block vectors X (dn×k) are column-major, and X = Rᵀ for a rotation estimate.
 import type { Dimension, Problem } from "./problem.js";
 import { flattenEdges } from "./flat-edges.js";
+import { csrSlot } from "./lifted-matrix.js";
 import { SparseMatrix } from "../linalg/sparse.js";
 import { NotPositiveDefiniteError } from "../linalg/dense.js";
 import { analyzeSparseCholesky, cholmodVersion, schurComplementSolver, sparseCholesky, type SparseCholeskyBackend, type SparseCholeskyFactor } from "../linalg/sparse-cholesky.js";
@@ -367,18 +368,7 @@ export function buildDataMatrix(problem: Problem, options: DataMatrixOptions = {
     let s = 0;
     for (let i = 0; i < n; i++) {
       for (let a = 0; a < d; a++) {
-        const row = mp + i * d + a;
-        for (let b = a; b < d; b++) {
-          const col = mp + i * d + b;
-          let lo = k.indptr[row];
-          let hi = k.indptr[row + 1] - 1;
-          while (lo < hi) {
-            const mid = (lo + hi) >> 1;
-            if (k.indices[mid] < col) lo = mid + 1;
-            else hi = mid;
-          }
-          slots[s++] = lo;
-        }
+        for (let b = a; b < d; b++) slots[s++] = csrSlot(k, mp + i * d + a, mp + i * d + b);
       }
     }
     return (pattern = { indptr: k.indptr, indices: k.indices, base: k.values, slots });

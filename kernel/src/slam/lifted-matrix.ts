@@ -17,6 +17,18 @@ import { SparseMatrix } from "../linalg/sparse.js";
 import { schurComplementSolver, sparseCholesky, type SparseCholeskyBackend, type SparseCholeskyFactor } from "../linalg/sparse-cholesky.js";
 import type { DataMatrix } from "./data-matrix.js";
 
+/** Position of the stored entry (row, col) in a's CSR arrays (columns are sorted within a row; the entry must be stored). */
+export function csrSlot(a: SparseMatrix, row: number, col: number): number {
+  let lo = a.indptr[row];
+  let hi = a.indptr[row + 1] - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a.indices[mid] < col) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export interface LiftedSolver {
   /** (S + shift·I)⁻¹ X for X of rows×k values, column-major. Valid until the matrix is factored again. */
   solveMany(b: Float64Array, k: number): Float64Array;
@@ -115,16 +127,7 @@ export class LiftedMatrix {
     const k0 = SparseMatrix.fromTriplets(this.size, this.size, { row, col, value: val }, { symmetric: true });
     // Later factorisations only write shift − Λ into these positions (columns are sorted within a row).
     const slots = new Int32Array(count - first);
-    for (let s = first; s < count; s++) {
-      let lo = k0.indptr[row[s]];
-      let hi = k0.indptr[row[s] + 1] - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (k0.indices[mid] < col[s]) lo = mid + 1;
-        else hi = mid;
-      }
-      slots[s - first] = lo;
-    }
+    for (let s = first; s < count; s++) slots[s - first] = csrSlot(k0, row[s], col[s]);
     this.#indptr = k0.indptr;
     this.#indices = k0.indices;
     this.#base = k0.values;
