@@ -3,8 +3,9 @@
 // debiased form) drawn over the faint raw curve, log-scale metrics, and WebGL
 // traces for large series. Pure data handling: no DOM, no plotly import.
 import type { Data, Layout } from "plotly.js";
-import { PALETTE, type Figure, type MetricsData, type MetricsSeries, type MetricsXAxis, type Theme } from "../types.js";
+import { PALETTE, type Figure, type MetricsData, type MetricsXAxis, type Theme } from "../types.js";
 import { themeLayout } from "./theme.js";
+import { xValues } from "nbforge/dist/display/plot-metrics.js";
 
 export interface MetricsView {
   xAxis: MetricsXAxis;
@@ -89,12 +90,6 @@ export function runNames(data: MetricsData): string[] {
   return [...new Set(data.series.map((s) => s.run ?? ""))];
 }
 
-export function xOf(s: MetricsSeries, axis: MetricsXAxis): number[] {
-  if (axis === "time" && s.time?.length === s.step.length) return s.time;
-  if (axis === "tokens" && s.tokens?.length === s.step.length) return s.tokens;
-  return s.step;
-}
-
 /** The axes that every series can be drawn against. */
 export function availableXAxes(data: MetricsData): MetricsXAxis[] {
   const axes: MetricsXAxis[] = ["step"];
@@ -129,7 +124,7 @@ export function metricsFigure(data: MetricsData, view: MetricsView, theme: Theme
   data.series.forEach((s, i) => {
     const row = names.indexOf(s.name) + 1;
     const colour = PALETTE[runs.indexOf(s.run ?? "") % PALETTE.length];
-    const x = xOf(s, view.xAxis);
+    const x = xValues(s, view.xAxis);
     const type = s.value.length > WEBGL_THRESHOLD ? "scattergl" : "scatter";
     const label = s.run ? `${s.name} (${s.run})` : s.name;
     const axes = { xaxis: row === 1 ? "x" : `x${row}`, yaxis: row === 1 ? "y" : `y${row}` };
@@ -219,7 +214,7 @@ export function extendPlan(
     if (s.value.length <= from) continue;
     if (from <= WEBGL_THRESHOLD && s.value.length > WEBGL_THRESHOLD) return undefined;
     if ((traceLengths[slots[i].raw] ?? 0) + s.value.length - from > DRAW_LIMIT) return undefined;
-    const xs = xOf(s, view.xAxis);
+    const xs = xValues(s, view.xAxis);
     if (xs.length !== s.value.length) return undefined;
     const ax = xs.slice(from);
     const ay = s.value.slice(from);
