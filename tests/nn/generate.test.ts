@@ -2,7 +2,7 @@
 // value head; checkpoints round-trip through savePretrained / fromPretrained
 // (sharded too). The greedy and cached paths are checked against PyTorch in
 // models.test.ts.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GPT, Generator, Llama, attend, cat, gradcheck, paddingMask, randn, rotary, tensor, type Tensor } from "nbforge";
@@ -93,6 +93,11 @@ describe("checkpoints and the value head", () => {
     const m = GPT.fromConfig(join(dir, "cfg", "config.json"));
     expect(m.numLayers).toBe(3);
     expect(m.numParameters()).toBe(gpt({ nLayer: 3 }).numParameters());
+    // A .json path is read as named, not as its folder's config.json.
+    const two = JSON.parse(readFileSync(join(dir, "cfg", "config.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(join(dir, "cfg", "two-layers.json"), JSON.stringify({ ...two, n_layer: 2 }));
+    expect(GPT.fromConfig(join(dir, "cfg", "two-layers.json")).numLayers).toBe(2);
+    expect(() => GPT.fromConfig(join(dir, "cfg", "missing.json"))).toThrow(/missing\.json: no such config file/);
     expect(Llama.fromConfig({ model_type: "llama", vocab_size: 10, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2 }).config.numKeyValueHeads).toBe(2);
     expect(() => Llama.fromConfig({ model_type: "llama", vocab_size: 10 })).toThrow(/missing "num_attention_heads"/);
   });

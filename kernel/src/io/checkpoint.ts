@@ -1,7 +1,7 @@
 // Hugging Face checkpoint folders: config.json plus model.safetensors, or
 // shards listed by model.safetensors.index.json ({ weight_map: name -> file }).
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { DTYPE_SIZE } from "../tensor/dtype.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { readJsonObject } from "./json.js";
@@ -14,9 +14,12 @@ export function readConfigJson(dir: string): Record<string, unknown> {
   return readJsonObject(path);
 }
 
-/** A config given as the parsed object, or as a checkpoint folder (or a .json path in it) holding config.json. */
+/** A config given as the parsed object, as a .json file, or as a checkpoint folder holding config.json. */
 export function configFrom(config: Record<string, unknown> | string): Record<string, unknown> {
-  return typeof config === "string" ? readConfigJson(config.endsWith(".json") ? dirname(config) : config) : config;
+  if (typeof config !== "string") return config;
+  if (!config.endsWith(".json")) return readConfigJson(config);
+  if (!existsSync(config)) throw new Error(`${config}: no such config file; give a Hugging Face config.json, its folder, or the config as an object`);
+  return readJsonObject(config);
 }
 
 /** Every tensor of a checkpoint folder (single file or sharded), by name. */
