@@ -24,7 +24,7 @@ import { NotPositiveDefiniteError } from "../linalg/dense.js";
 import { SparseMatrix } from "../linalg/sparse.js";
 import { analyzeSparseCholesky, type SparseCholeskyBackend, type SparseCholeskyFactor } from "../linalg/sparse-cholesky.js";
 import { checkEstimate, nativeCost } from "./cost.js";
-import { mul, rotationDof } from "./lie.js";
+import { apply, mul, rotationDof } from "./lie.js";
 import { nativeEdges, slamLocalNative, type SlamLocalHandle } from "./local-native.js";
 import type { Estimate, Problem } from "./problem.js";
 
@@ -170,13 +170,8 @@ export function spanningTreeEstimate(problem: Problem): Estimate {
     poseAdj[e.i].push(q);
     poseAdj[e.j].push(q);
   });
-  // x_out = x_at + R_at · v (a point seen from a placed pose).
-  const from = (p: number, v: ArrayLike<number>, sign = 1): Float64Array =>
-    Float64Array.from({ length: d }, (_, r) => {
-      let s = 0;
-      for (let c = 0; c < d; c++) s += R[p * dd + r * d + c] * v[c];
-      return sign * s;
-    });
+  // R_p · v: a vector seen from a placed pose p, in the world frame.
+  const from = (p: number, v: ArrayLike<number>): Float64Array => apply(d, R, p * dd, v, 0);
   const queue: number[] = [];
   let head = 0;
   const place = (p: number, Rp: Float64Array, tp: ArrayLike<number>): void => {
