@@ -2,7 +2,7 @@
 // extension/labextension by `npm install`) into the Jupyter data directory's
 // labextensions/, next to the kernelspec, where JupyterLab 4 loads prebuilt
 // extensions from; `nbforge uninstall` removes it.
-import { cpSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,12 +23,16 @@ export function builtLabextension(): string | undefined {
   return candidates.find((dir) => existsSync(join(dir, "package.json")));
 }
 
+/** Where JupyterLab looks for the extension: labextensions/<package name> (the built package is LABEXTENSION_NAME). */
+function labextensionDir(location: InstallLocation): string {
+  return join(dataDirFor(location), "labextensions", LABEXTENSION_NAME);
+}
+
 /** Copies the built extension; returns its folder, or undefined when there is none to copy. */
 export function installLabextension(location: InstallLocation): string | undefined {
   const source = builtLabextension();
   if (!source) return undefined;
-  const name = (JSON.parse(readFileSync(join(source, "package.json"), "utf8")) as { name?: string }).name ?? LABEXTENSION_NAME;
-  const target = join(dataDirFor(location), "labextensions", name);
+  const target = labextensionDir(location);
   rmSync(target, { recursive: true, force: true }); // no stale hashed chunks from an older build
   cpSync(source, target, { recursive: true });
   return target;
@@ -36,7 +40,7 @@ export function installLabextension(location: InstallLocation): string | undefin
 
 /** Removes the installed extension; returns the folder removed, if there was one. */
 export function uninstallLabextension(location: InstallLocation): string | undefined {
-  const target = join(dataDirFor(location), "labextensions", LABEXTENSION_NAME);
+  const target = labextensionDir(location);
   if (!existsSync(target)) return undefined;
   rmSync(target, { recursive: true, force: true });
   return target;
