@@ -219,3 +219,19 @@ describe("linear (fused op)", () => {
     expect(() => linear(x, randn([5, 4]), null, "out_in")).toThrow(/ends in 5 features but the weight \(\[out, in\]\) takes 4/);
   });
 });
+
+describe("ModuleList", () => {
+  test("iteration, at() and length follow the registered children, including one replaced by registerModule", () => {
+    const a = new Linear(2, 2);
+    const b = new Linear(2, 3);
+    const list = new ModuleList<Module>([a, b]);
+    const replacement = new Linear(2, 4);
+    list.registerModule("1", replacement); // the way a LoRA rewrite swaps a child
+    expect([...list]).toEqual([a, replacement]);
+    expect(list.at(-1)).toBe(replacement);
+    expect(list.length).toBe(2);
+    list.set(0, b);
+    expect([...list]).toEqual([b, replacement]);
+    expect(() => list.at(2)).toThrow(/index 2 is out of range for 2 modules/);
+  });
+});

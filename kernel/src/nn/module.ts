@@ -293,31 +293,35 @@ export function stateDictOnce(m: Module): Record<string, Tensor> {
 
 /** A list of modules named "0", "1", ... (PyTorch's nn.ModuleList), so block i's keys read "h.i.…". */
 export class ModuleList<M extends Module = Module> extends Module {
-  private readonly items: M[] = [];
+  // The items are the children "0", "1", …: read from there, so a child
+  // replaced through registerModule (as LoRA does) is what iteration sees.
+  #length = 0;
   constructor(modules: readonly M[] = []) {
     super();
     for (const m of modules) this.push(m);
   }
   push(m: M): void {
-    this.registerModule(String(this.items.length), m);
-    this.items.push(m);
+    this.registerModule(String(this.#length), m);
+    this.#length++;
   }
   get length(): number {
-    return this.items.length;
+    return this.#length;
   }
+  /** Item i; a negative i counts from the end, as Array.at. */
   at(i: number): M {
-    const m = this.items.at(i);
-    if (m === undefined) throw new RangeError(`ModuleList: index ${i} is out of range for ${this.items.length} modules`);
-    return m;
+    return this.child<M>(String(this.#index(i)));
   }
   /** Replaces item i (used by applyLoRA-like rewrites). */
   set(i: number, m: M): void {
-    this.at(i);
-    this.items[i] = m;
-    this.registerModule(String(i < 0 ? i + this.items.length : i), m);
+    this.registerModule(String(this.#index(i)), m);
   }
-  [Symbol.iterator](): Iterator<M> {
-    return this.items[Symbol.iterator]();
+  *[Symbol.iterator](): Iterator<M> {
+    for (let i = 0; i < this.#length; i++) yield this.child<M>(String(i));
+  }
+  #index(i: number): number {
+    const k = Math.trunc(i) < 0 ? Math.trunc(i) + this.#length : Math.trunc(i);
+    if (!(k >= 0 && k < this.#length)) throw new RangeError(`ModuleList: index ${i} is out of range for ${this.#length} modules`);
+    return k;
   }
 }
 
