@@ -121,6 +121,17 @@ describe("nbforge install / uninstall", () => {
     expect(argv).toContain("kernel");
   });
 
+  const labextensionDir = () => join(prefix, "share", "jupyter", "labextensions", "nbforge-jupyterlab");
+
+  test("install --prefix also copies the built JupyterLab extension into labextensions/", () => {
+    const pkg = JSON.parse(readFileSync(join(labextensionDir(), "package.json"), "utf8")) as { name: string; jupyterlab?: { _build?: { load?: string } } };
+    expect(pkg.name).toBe("nbforge-jupyterlab");
+    // A prebuilt extension: JupyterLab loads the remote entry its _build names.
+    const load = pkg.jupyterlab?._build?.load;
+    expect(typeof load).toBe("string");
+    expect(existsSync(join(labextensionDir(), load as string))).toBe(true);
+  });
+
   test.each([[32, 32], [64, 64]])("logo-%ix%i.png is a valid PNG of that size", (size) => {
     const png = parsePng(readFileSync(join(specDir(), `logo-${size}x${size}.png`)));
     expect([png.width, png.height]).toEqual([size, size]);
@@ -157,6 +168,7 @@ describe("nbforge install / uninstall", () => {
     const run = nbforge(["uninstall", "--prefix", prefix]);
     expect(exitOf(run)).toBe(0);
     expect(existsSync(specDir())).toBe(false);
+    expect(existsSync(labextensionDir())).toBe(false);
     // Uninstalling again is harmless.
     expect(exitOf(nbforge(["uninstall", "--prefix", prefix]))).toBe(0);
   });
