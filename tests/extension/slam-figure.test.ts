@@ -89,3 +89,18 @@ describe("SLAM figure", () => {
     expect(String(bundle["text/plain"])).toContain("max 3.500 on loop 11→0");
   });
 });
+
+describe("large graphs", () => {
+  test("residual bins and the static SVG cope with 200,000 edges (no spread into Math.min/max)", () => {
+    const rand = seededRandom(11);
+    const n = 200_000;
+    const edges = Array.from({ length: n }, (_, i) => ({ kind: "odometry" as const, from: i, to: i + 1, residual: 10 ** (6 * rand() - 3) }));
+    const { bin } = residualBins(edges);
+    expect(bin.length).toBe(n);
+    expect(Math.min(...bin.slice(0, 1000))).toBeGreaterThanOrEqual(0);
+    const poses = Array.from({ length: n + 1 }, (_, i) => ({ id: i, position: [Math.cos(i / 1000) * i, Math.sin(i / 1000) * i] as [number, number] }));
+    const fig = plot.slam({ d: 2, poses, landmarks: [], edges });
+    const bundle = fig[Symbol.for("Jupyter.display") as keyof typeof fig] as unknown as () => Record<string, unknown>;
+    expect(String(bundle.call(fig)["image/svg+xml"])).toContain("<svg");
+  });
+});

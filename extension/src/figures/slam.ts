@@ -19,6 +19,7 @@ export const RESIDUAL_BINS = 6;
 /** The verdict colours of the kernel's static SVG, so both renderings agree. */
 export { VERDICT_COLOURS } from "nbforge/dist/display/plot-slam.js";
 import { VERDICT_COLOURS } from "nbforge/dist/display/plot-slam.js";
+import { extent } from "nbforge/dist/display/svg.js";
 const KIND_COLOURS = { odometry: "#7f7f7f", loop: "#1e88e5", landmark: "#c7c7c7" } as const;
 const VIRIDIS = ["#440154", "#414487", "#2a788e", "#22a884", "#7ad151", "#fde725"];
 
@@ -30,8 +31,7 @@ export function defaultSlamView(data: SlamData): SlamView {
 /** Bin index per edge on log10(residual), equal-width bins over the observed range. */
 export function residualBins(edges: readonly SlamEdge[], bins = RESIDUAL_BINS): { bin: number[]; edgesOfBins: number[] } {
   const logs = edges.map((e) => Math.log10(Math.max(e.residual ?? 0, 1e-12)));
-  const lo = Math.min(...logs);
-  const hi = Math.max(...logs);
+  const [lo, hi] = extent(logs);
   const bin = logs.map((v) => (hi > lo ? Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo)) * bins)) : 0));
   const edgesOfBins = Array.from({ length: bins + 1 }, (_, k) => 10 ** (lo + ((hi - lo) * k) / bins));
   return { bin, edgesOfBins };
@@ -139,7 +139,7 @@ export function slamFigure(data: SlamData, view: SlamView, theme: Theme): Figure
   // 2-D headings: a short tick in the direction each pose faces.
   if (!three && data.poses.some((p) => p.heading !== undefined || p.rotation)) {
     const ticks = emptySegments();
-    const span = Math.max(...data.poses.map((p) => Math.abs(coord(p.position, 0))), ...data.poses.map((p) => Math.abs(coord(p.position, 1))), 1);
+    const span = Math.max(extent(data.poses.map((p) => Math.max(Math.abs(coord(p.position, 0)), Math.abs(coord(p.position, 1)))))[1], 1);
     const len = span * 0.03;
     for (const p of data.poses) {
       const th = p.heading ?? (p.rotation ? Math.atan2(p.rotation[2], p.rotation[0]) : undefined);

@@ -4,7 +4,7 @@
 // are drawn from above) and a text summary.
 import type { MimeBundle } from "./display.js";
 import { SLAM_MIME, type SlamData } from "./plot-types.js";
-import { escapeXml, linearScale, r, svgDocument, viridis } from "./svg.js";
+import { escapeXml, extent, linearScale, r, svgDocument, viridis } from "./svg.js";
 
 export function toSlamData(input: SlamData): SlamData {
   const where = "plot.slam()";
@@ -73,7 +73,8 @@ export function slamSvg(data: SlamData): string {
   const points = [...data.poses.map((p) => p.position), ...data.landmarks.map((l) => l.position)];
   const xs = points.map((p) => p[0]);
   const ys = points.map((p) => p[1]);
-  const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
+  const [x0, x1] = extent(xs);
+  const [y0, y1] = extent(ys);
   const span = Math.max(x1 - x0, y1 - y0) || 1;
   const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
   const sx = linearScale(cx - span / 2, cx + span / 2, pad, size - pad);
@@ -83,7 +84,7 @@ export function slamSvg(data: SlamData): string {
   const residuals = data.edges.map((e) => e.residual ?? NaN);
   const byResidual = residuals.length > 0 && residuals.every(Number.isFinite);
   const logR = residuals.map((v) => Math.log10(Math.max(v, 1e-12)));
-  const lo = Math.min(...logR), hi = Math.max(...logR);
+  const [lo, hi] = extent(logR);
   let body = "";
   if (titleH) {
     const verdict = data.certificate ? ` — certificate: ${data.certificate.verdict}` : "";

@@ -75,3 +75,14 @@ export function strideIndices(length: number, max: number): number[] {
   for (let i = 0; i < max; i++) out.push(Math.round(i * step));
   return out;
 }
+
+/** [min, max] of the values ([Infinity, -Infinity] when empty), without spreading them into Math.min/max, which throws past ~100k arguments. */
+export function extent(values: readonly number[]): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
