@@ -154,3 +154,10 @@ describe("liveMetrics()", () => {
     expect(() => live.log(1, { loss: 1 })).toThrow(/is closed/);
   });
 });
+
+describe("liveMetrics options", () => {
+  test("a smoothing weight outside [0, 1) is refused with the range and the value", () => {
+    expect(() => liveMetrics({ smoothing: 1 })).toThrow(/smoothing must be in \[0, 1\).*got 1/);
+    expect(() => liveMetrics({ smoothing: -0.1 })).toThrow(/got -0\.1/);
+  });
+});

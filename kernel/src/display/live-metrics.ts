@@ -57,6 +57,10 @@ export class LiveMetrics {
   private trailing: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: LiveMetricsOptions = {}) {
+    const { smoothing } = options;
+    if (smoothing !== undefined && !(smoothing >= 0 && smoothing < 1)) {
+      throw new RangeError(`liveMetrics(): smoothing must be in [0, 1) (the EMA weight of the previous value), got ${smoothing}`);
+    }
     this.title = options.title ?? "Training";
     this.stream = new Throttle(options.streamIntervalMs ?? 100);
     this.full = new Throttle(options.fullUpdateIntervalMs ?? 2000);
